@@ -1,0 +1,3 @@
+from astute_cli.cli import app
+
+app(prog_name="astute")

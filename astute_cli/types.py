@@ -1,0 +1,192 @@
+"""Data types the pipeline stages pass between each other.
+
+Every stage talks through these: a detector returns :class:`Detections`, the tracker fills its
+``track_id`` column, the announcer turns confirmed tracks into :class:`Announcement` objects.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Detections:
+    """Boxes found in one frame, as parallel arrays (the shape of ``supervision.Detections``).
+
+    Attributes:
+        xyxy: (N, 4) float32 boxes in frame pixels, x1 y1 x2 y2.
+        confidence: (N,) float32 scores in [0, 1].
+        class_id: (N,) int64 indices into the detector's ``labels``.
+        track_id: (N,) int64 track ids filled by a tracker, or None before tracking
+            (-1 marks a detection that belongs to no confirmed track).
+    """
+
+    xyxy: np.ndarray
+    confidence: np.ndarray
+    class_id: np.ndarray
+    track_id: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
+        n = len(self.xyxy)
+        self.confidence = np.asarray(self.confidence, dtype=np.float32).reshape(-1)
+        self.class_id = np.asarray(self.class_id, dtype=np.int64).reshape(-1)
+        if self.track_id is not None:
+            self.track_id = np.asarray(self.track_id, dtype=np.int64).reshape(-1)
+        for name in ("confidence", "class_id", "track_id"):
+            column = getattr(self, name)
+            if column is not None and len(column) != n:
+                raise ValueError(f"Detections.{name} has {len(column)} rows, xyxy has {n}")
+
+    @classmethod
+    def empty(cls) -> Detections:
+        """No detections."""
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __getitem__(self, index: np.ndarray | slice | list[int] | int) -> Detections:
+        """Select rows by boolean mask, index array, slice or single index."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        return Detections(
+            xyxy=self.xyxy[index],
+            confidence=self.confidence[index],
+            class_id=self.class_id[index],
+            track_id=None if self.track_id is None else self.track_id[index],
+        )
+
+    @classmethod
+    def merge(cls, parts: list[Detections]) -> Detections:
+        """Concatenate several Detections (track ids kept only when every part has them)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        has_tracks = all(p.track_id is not None for p in parts)
+        return cls(
+            xyxy=np.concatenate([p.xyxy for p in parts]),
+            confidence=np.concatenate([p.confidence for p in parts]),
+            class_id=np.concatenate([p.class_id for p in parts]),
+            track_id=np.concatenate([p.track_id for p in parts]) if has_tracks else None,  # type: ignore[misc]
+        )
+
+    @property
+    def width(self) -> np.ndarray:
+        """(N,) box widths in pixels."""
+        return self.xyxy[:, 2] - self.xyxy[:, 0]
+
+    @property
+    def height(self) -> np.ndarray:
+        """(N,) box heights in pixels."""
+        return self.xyxy[:, 3] - self.xyxy[:, 1]
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One spoken alert about one physical sign.
+
+    Attributes:
+        frame_index: frame at which the sign was confirmed and the alert is made.
+        t: the same moment in seconds from the start of the video.
+        track_id: the track that was announced.
+        class_id: index into the detector's labels.
+        label: the model's class name, e.g. ``3_24_n60``.
+        sign: the GOST R 52290 code with ``_``, e.g. ``3_24``.
+        value: the number on the sign (60, 3.5) or None.
+        unit: ``km/h``, ``m``, ``t`` or None.
+        text: the phrase spoken.
+        xyxy: the box at the moment of the alert.
+        priority: lower is more urgent (prohibitory before informational).
+    """
+
+    frame_index: int
+    t: float
+    track_id: int
+    class_id: int
+    label: str
+    sign: str
+    value: float | None
+    unit: str | None
+    text: str
+    xyxy: tuple[float, float, float, float]
+    priority: int = 5
+
+    def to_event(self) -> dict:
+        """The events-file record of this alert."""
+        value: float | int | None = self.value
+        if value is not None and float(value).is_integer():
+            value = int(value)
+        return {
+            "t": round(self.t, 3),
+            "frame": self.frame_index,
+            "track_id": self.track_id,
+            "sign": self.sign,
+            "value": value,
+            "unit": self.unit,
+            "text": self.text,
+            "box": [round(float(v), 1) for v in self.xyxy],
+        }
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video is: size, frame rate, length, whether it has sound."""
+
+    width: int
+    height: int
+    fps: float
+    total_frames: int
+    has_audio: bool = False
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def resolution_wh(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> VideoInfo:
+        """Probe a video file; raise ValueError naming the problem if it is not a readable video."""
+        import cv2  # local: keeps `import astute_cli.types` light
+
+        path = Path(path)
+        if not path.exists():
+            raise ValueError(f"No such video: {str(path)!r}")
+        if path.is_dir():
+            raise ValueError(f"Is a folder, not a video: {str(path)!r}")
+        if path.stat().st_size == 0:
+            raise ValueError(f"Empty video file: {str(path)!r}")
+        cap = cv2.VideoCapture(str(path))
+        try:
+            if not cap.isOpened():
+                raise ValueError(f"Cannot open video (not a video, or an unsupported format): {str(path)!r}")
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                raise ValueError(f"Video has no readable frames (truncated or corrupt): {str(path)!r}")
+            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+            total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            height, width = frame.shape[:2]
+        finally:
+            cap.release()
+        if not (0.5 < fps < 1000):
+            fps = 25.0
+        return cls(width=width, height=height, fps=fps, total_frames=max(total, 0),
+                   has_audio=has_audio_stream(path), path=path)
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary that imageio-ffmpeg ships (no system ffmpeg needed)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def has_audio_stream(path: str | Path) -> bool:
+    """True when ffmpeg sees an audio stream in the file."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, errors="replace", check=False)
+    return any("Audio:" in line for line in proc.stderr.splitlines() if "Stream #" in line)
