@@ -1,0 +1,210 @@
+"""The one loop that wires the stages: frames → detect → track → announce → draw → MP4 (+ speech, events)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from astute_cli import signs
+from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
+from astute_cli.render import draw
+from astute_cli.sink import VideoSink, write_json_atomic
+from astute_cli.source import frames, probe
+from astute_cli.types import Announcement, Detections, VideoInfo
+
+END_OF_LIMIT_SIGNS = {"3_25", "3_31"}  # end of the speed limit / of all restrictions
+BANNER_S = 3.0
+
+
+class Detector(Protocol):
+    labels: list[str]
+
+    def detect(self, image: np.ndarray) -> Detections: ...
+
+
+@dataclass
+class AnnotateResult:
+    """What one `annotate` run made and how fast it ran."""
+
+    video: Path
+    out: Path | None
+    events: Path | None
+    info: VideoInfo
+    frames: int
+    seconds: float
+    announcements: list[Announcement] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Overlay:
+    """What the video shows beside the boxes: captions per track, the speed limit, the last alert."""
+
+    labels: list[str]
+    lang: str = "ru"
+    hfov_deg: float = DEFAULT_HFOV_DEG
+    speed_limit: int | None = None
+    _announced: dict[int, Announcement] = field(default_factory=dict)
+    _banner: tuple[float, str] | None = None
+
+    def update(self, announcements: list[Announcement]) -> None:
+        for a in announcements:
+            self._announced[a.track_id] = a
+            self._banner = (a.t, a.text)
+            if a.sign == "3_24" and a.value is not None:
+                self.speed_limit = int(a.value)
+            elif a.sign in END_OF_LIMIT_SIGNS:
+                self.speed_limit = None
+
+    def captions(self, detections: Detections, frame_width: int) -> list[str]:
+        return [self._caption(detections, i, frame_width) for i in range(len(detections))]
+
+    def banner(self, t: float) -> str | None:
+        if self._banner is None or t - self._banner[0] > BANNER_S:
+            return None
+        return self._banner[1]
+
+    def _caption(self, detections: Detections, i: int, frame_width: int) -> str:
+        track = -1 if detections.track_id is None else int(detections.track_id[i])
+        if track in self._announced:
+            a = self._announced[track]
+            code, value, text = a.sign, a.value, a.text
+        else:
+            code, value = signs.parse_label(self.labels[int(detections.class_id[i])])
+            text = signs.phrase(code, value, self.lang)
+        size_m = signs.lookup(code).size_m
+        metres = distance_m(float(detections.width[i]), frame_width, size_m, self.hfov_deg)
+        return f"{text} · {metres:.0f} {'м' if self.lang == 'ru' else 'm'}"
+
+
+def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=None,
+             out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
+             hfov_deg: float = DEFAULT_HFOV_DEG,
+             on_frame: Callable[[int, int], None] | None = None) -> AnnotateResult:
+    """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
+
+    Args:
+        video: the input video.
+        detector: anything with ``labels`` and ``detect(frame) -> Detections``.
+        tracker: a stage with ``update(Detections) -> Detections`` that fills ``track_id``.
+        announcer: a stage with ``update(Detections, frame_index) -> list[Announcement]``.
+        speaker: a speech.Speaker for the alerts, or None for a video without spoken alerts.
+        out: the MP4 to write (default ``<stem>.astute.mp4`` beside the input).
+        events: the events JSON (default ``<out stem>.events.json`` beside ``out``).
+        lang: ``ru`` or ``en``, for captions.
+        hfov_deg: the camera's horizontal field of view, for the distance estimate.
+        on_frame: called with (frames done, frames in total or 0) after each frame.
+    """
+    video = Path(video)
+    info = probe(video)
+    out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
+    events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg)
+    announcements: list[Announcement] = []
+    start = time.perf_counter()
+    count = 0
+    # temporary files live in `temps`, entered first so that they outlive the sink's final mux
+    with ExitStack() as temps, VideoSink(out, info) as sink:
+        for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
+            overlay.update(new)
+            announcements += new
+            t = index / info.fps
+            sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
+                            overlay.banner(t)))
+            count = index + 1
+            if on_frame is not None:
+                on_frame(count, info.total_frames)
+        if count == 0:
+            raise ValueError(f"Video has no readable frames: {str(video)!r}")
+        alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
+        sink.set_audio(alerts_wav, video if info.has_audio else None)
+    elapsed = time.perf_counter() - start
+    write_json_atomic(events, events_document(video, info, count, announcements))
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements)
+
+
+def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer
+               ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+    """Yield (index, frame, tracked detections, new announcements) per frame: the product's core loop."""
+    for index, frame in source:
+        detections = tracker.update(detector.detect(frame))
+        yield index, frame, detections, announcer.update(detections, index)
+
+
+def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement]) -> dict:
+    """The events file: one record per alert, in the order they were made."""
+    return {
+        "video": str(video),
+        "fps": round(info.fps, 3),
+        "frames": frame_count,
+        "events": [a.to_event() for a in announcements],
+    }
+
+
+def _alerts_audio(temps: ExitStack, announcements: list[Announcement], speaker, lang: str, duration_s: float,
+                  folder: Path) -> Path | None:
+    """Synthesise the alerts into one WAV track (no overlaps, urgent first) in a temporary file."""
+    if speaker is None or not announcements:
+        return None
+    from astute_cli.speech import AlertTrack
+
+    track = AlertTrack(speaker.sample_rate)
+    for a in announcements:
+        track.add(a.t, speaker.synthesize(a.text, lang), a.priority)
+    fd, name = tempfile.mkstemp(prefix=".astute-alerts.", suffix=".wav", dir=folder)
+    os.close(fd)
+    path = Path(name)
+    temps.callback(path.unlink, missing_ok=True)
+    track.write_wav(path, duration_s)
+    return path
+
+
+
+def has_display() -> bool:
+    """True when a window can be opened (X11 or Wayland)."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
+         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute") -> AnnotateResult:
+    """Show the annotated video in a window while it is processed and speak alerts through the speakers.
+
+    ``source`` may be a file, a camera index or a stream URL. Press q or Esc to stop.
+    """
+    import cv2
+
+    if not has_display():
+        raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
+    from astute_cli.speech import play
+
+    info = probe(source)
+    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg)
+    announcements: list[Announcement] = []
+    start, count = time.perf_counter(), 0
+    try:
+        for index, frame, detections, new in run_stages(frames(source, prefetch=2), detector, tracker, announcer):
+            overlay.update(new)
+            announcements += new
+            for a in sorted(new, key=lambda a: a.priority):
+                if speaker is not None:
+                    play(speaker.synthesize(a.text, lang), speaker.sample_rate)
+            cv2.imshow(window, draw(frame, detections, overlay.captions(detections, info.width),
+                                    overlay.speed_limit, overlay.banner(index / info.fps)))
+            count = index + 1
+            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                break
+    finally:
+        cv2.destroyAllWindows()
+    path = Path(str(source))
+    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements)
