@@ -1,0 +1,251 @@
+"""Synthetic data sets on disk, reproducible from (seed, arguments): YOLO/COCO detection sets and crop sets.
+
+- ``make_detector_set``: native-resolution crops (``imgsz`` square) of synthetic 1280×720 frames, so a detector
+  trains fast at a small input and then runs at full resolution on tiles of the frame.
+- ``make_classifier_set``: sign crops with some context, as the detector hands them to the classifier, plus a
+  ``background`` class, in the folder layout ultralytics' classifier reads (``train/<class>/*.jpg``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from astute_cli.synth import scene
+from astute_cli.synth.pictograms import renderable, rtsd_labels
+
+GENERATOR_VERSION = "1.0"
+BACKGROUND = "background"
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """Arguments of a detector set; with the seed they fix every file."""
+
+    n: int
+    seed: int = 0
+    imgsz: int = 320
+    classes: str = "one"  # "one": a single class "sign"; "full": every RTSD label with values
+    full_frames: bool = False
+    val_fraction: float = 0.1
+    background_fraction: float = 0.15
+
+
+def class_names(classes: str) -> list[str]:
+    if classes == "one":
+        return ["sign"]
+    if classes == "full":
+        return sorted(label for label in rtsd_labels() if renderable(label))
+    raise ValueError(f"Unknown class set {classes!r} (one of: one, full)")
+
+
+def detector_item(spec: DetectorSpec, index: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Image, boxes (xyxy px) and labels of item ``index``: the same for the same (spec, index)."""
+    rng = np.random.default_rng([spec.seed, index])
+    labels = None if spec.classes == "one" else class_names("full")
+    frame, boxes, names = scene.compose(rng, labels=labels)
+    if spec.full_frames:
+        return frame, boxes, names
+    return _crop(frame, boxes, names, spec.imgsz, rng, empty=rng.random() < spec.background_fraction)
+
+
+def _crop(frame: np.ndarray, boxes: np.ndarray, names: list[str], size: int, rng: np.random.Generator,
+          empty: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    h, w = frame.shape[:2]
+    if empty or len(boxes) == 0:
+        x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
+    else:
+        bx1, by1, bx2, by2 = boxes[rng.integers(len(boxes))]
+        x = int(np.clip(rng.integers(int(bx2) - size, int(bx1) + 1), 0, w - size))
+        y = int(np.clip(rng.integers(int(by2) - size, int(by1) + 1), 0, h - size))
+    crop = frame[y:y + size, x:x + size].copy()
+    shifted = boxes - np.float32([x, y, x, y])
+    clipped = np.clip(shifted, 0, size)
+    area = lambda b: np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)  # noqa: E731
+    keep = area(clipped) >= 0.5 * np.maximum(area(shifted), 1e-6)
+    keep &= area(clipped) > 0
+    return crop, clipped[keep], [n for n, k in zip(names, keep) if k]
+
+
+def make_detector_set(out: str | Path, spec: DetectorSpec, workers: int = 1, coco: bool = False) -> dict:
+    """Write a YOLO detection set (``data.yaml``, ``images/``, ``labels/``, ``manifest.json``, ``samples.jpg``)."""
+    out = Path(out)
+    names = class_names(spec.classes)
+    index_of = {n: i for i, n in enumerate(names)}
+    started = time.perf_counter()
+    counts: Counter = Counter()
+    records = []
+    n_val = max(1, round(spec.n * spec.val_fraction)) if spec.n > 1 else 0
+    for split in ("train", "val"):
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+    for index, (image, boxes, labels) in enumerate(_map(detector_item, spec, range(spec.n), workers)):
+        split = "val" if index >= spec.n - n_val else "train"
+        stem = f"{index:06d}"
+        cv2.imwrite(str(out / "images" / split / f"{stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        rows = [_yolo_row(index_of["sign" if spec.classes == "one" else lab], b, image.shape) for b, lab in
+                zip(boxes, labels)]
+        (out / "labels" / split / f"{stem}.txt").write_text("".join(rows))
+        counts.update(labels)
+        records.append((split, stem, image.shape, boxes, labels))
+    (out / "data.yaml").write_text(_data_yaml(out, names))
+    if coco:
+        _write_coco(out, names, records)
+    _samples_mosaic(out, records[:16])
+    manifest = _manifest("detector", spec.__dict__, counts, time.perf_counter() - started, spec.n)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def _yolo_row(class_index: int, box: np.ndarray, shape: tuple[int, ...]) -> str:
+    h, w = shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return f"{class_index} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
+
+
+def _data_yaml(out: Path, names: list[str]) -> str:
+    lines = [f"path: {out.resolve()}", "train: images/train", "val: images/val", "names:"]
+    lines += [f"  {i}: '{n}'" for i, n in enumerate(names)]
+    return "\n".join(lines) + "\n"
+
+
+def _write_coco(out: Path, names: list[str], records: list) -> None:
+    images, annotations = [], []
+    for image_id, (split, stem, shape, boxes, labels) in enumerate(records, 1):
+        images.append({"id": image_id, "file_name": f"{split}/{stem}.jpg", "width": shape[1], "height": shape[0]})
+        for b, lab in zip(boxes, labels):
+            x1, y1, x2, y2 = (float(v) for v in b)
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "iscrowd": 0,
+                                "category_id": (names.index(lab) if lab in names else 0) + 1,
+                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)})
+    categories = [{"id": i + 1, "name": n} for i, n in enumerate(names)]
+    document = {"images": images, "annotations": annotations, "categories": categories}
+    (out / "annotations.json").write_text(json.dumps(document))
+
+
+def _samples_mosaic(out: Path, records: list) -> None:
+    tiles = []
+    for split, stem, _, boxes, labels in records:
+        image = cv2.imread(str(out / "images" / split / f"{stem}.jpg"))
+        for b, lab in zip(boxes.astype(int), labels):
+            cv2.rectangle(image, tuple(b[:2]), tuple(b[2:]), (0, 255, 0), 1)
+            cv2.putText(image, lab, (int(b[0]), max(int(b[1]) - 2, 8)), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 255, 0), 1)
+        tiles.append(cv2.resize(image, (320, round(320 * image.shape[0] / image.shape[1]))))
+    if not tiles:
+        return
+    while len(tiles) % 4:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.concatenate(tiles[i:i + 4], 1) for i in range(0, len(tiles), 4)]
+    cv2.imwrite(str(out / "samples.jpg"), np.concatenate(rows, 0))
+
+
+def _manifest(kind: str, args: dict, counts: Counter, seconds: float, n: int) -> dict:
+    return {"kind": kind, "generator_version": GENERATOR_VERSION, "args": args, "images": n,
+            "objects": sum(counts.values()), "counts": dict(sorted(counts.items())),
+            "seconds": round(seconds, 1)}
+
+
+def _map(function, spec, indices, workers: int):
+    if workers <= 1:
+        for i in indices:
+            yield function(spec, i)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(function, [spec] * len(indices), indices, chunksize=8)
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """Arguments of a crop-classifier set."""
+
+    per_class: int
+    seed: int = 0
+    size: int = 48
+    val_fraction: float = 0.15
+    labels: tuple[str, ...] = ()
+
+
+def classifier_labels() -> list[str]:
+    """RTSD classes (values included) that we can render, and ``background``."""
+    return [*sorted(label for label in rtsd_labels() if renderable(label)), BACKGROUND]
+
+
+def classifier_item(spec: ClassifierSpec, index: int) -> tuple[str, np.ndarray]:
+    """(label, crop) number ``index``: a sign or background patch as the detector would cut it."""
+    labels = list(spec.labels) or classifier_labels()
+    label = labels[index % len(labels)]
+    rng = np.random.default_rng([spec.seed, index])
+    width = int(np.clip(scene.sample_width(rng), 12, 90))
+    side = round(width * rng.uniform(1.15, 1.35))  # the box plus ~10 % context each side, jittered
+    patch = _background_patch(rng, side * 3)
+    centre = side * 3 // 2
+    if label == BACKGROUND:
+        _clutter(patch, rng, centre, width)
+    else:
+        sign = scene.sign_patch(label, width, rng)
+        scene.paste(patch, sign, centre - sign.shape[1] // 2 + int(rng.integers(-2, 3)),
+                    centre - sign.shape[0] // 2 + int(rng.integers(-2, 3)))
+    patch = scene.degrade(patch, rng)
+    crop = patch[centre - side // 2:centre - side // 2 + side, centre - side // 2:centre - side // 2 + side]
+    return label, cv2.resize(crop, (spec.size, spec.size), interpolation=cv2.INTER_AREA)
+
+
+def _background_patch(rng: np.random.Generator, side: int) -> np.ndarray:
+    frames = scene.background_frames()
+    frame = frames[rng.integers(len(frames))]
+    cx, cy = scene.sample_centre(rng)
+    x = int(np.clip(cx - side / 2, 0, frame.shape[1] - side))
+    y = int(np.clip(cy - side / 2, 0, frame.shape[0] - side))
+    patch = frame[y:y + side, x:x + side].astype(np.float32) * rng.uniform(0.6, 1.3) + rng.uniform(-20, 20)
+    return np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def _clutter(patch: np.ndarray, rng: np.random.Generator, centre: int, width: int) -> None:
+    """Things a detector mistakes for signs: discs, lamps, wheels, sign backs, or plain road clutter."""
+    kind = rng.integers(4)
+    colour = rng.uniform(0, 255, 3).tolist()
+    r = max(3, width // 2)
+    if kind == 0:
+        cv2.circle(patch, (centre, centre), r, colour, -1, cv2.LINE_AA)
+    elif kind == 1:
+        cv2.rectangle(patch, (centre - r, centre - r // 2), (centre + r, centre + r // 2), colour, -1)
+    elif kind == 2:
+        cv2.circle(patch, (centre, centre), r, (150, 150, 150), -1)
+        cv2.line(patch, (centre, centre + r), (centre, patch.shape[0]), (120, 120, 120), max(1, r // 6))
+
+
+def _n_val(spec: ClassifierSpec) -> int:
+    return max(1, round(spec.per_class * spec.val_fraction)) if spec.per_class > 1 else 0
+
+
+def make_classifier_set(out: str | Path, spec: ClassifierSpec, workers: int = 1) -> dict:
+    """Write ``train/<class>/*.jpg`` and ``val/<class>/*.jpg`` plus ``manifest.json`` and ``samples.jpg``."""
+    out = Path(out)
+    labels = list(spec.labels) or classifier_labels()
+    total = spec.per_class * len(labels)
+    started = time.perf_counter()
+    counts: Counter = Counter()
+    samples = []
+    for index, (label, crop) in enumerate(_map(classifier_item, spec, range(total), workers)):
+        split = "val" if (index // len(labels)) < _n_val(spec) else "train"
+        folder = out / split / label
+        folder.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / f"{index:07d}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        counts[label] += 1
+        if len(samples) < 64:
+            samples.append(crop)
+    if samples:
+        grid = [np.concatenate(samples[i:i + 16], 1) for i in range(0, len(samples) - len(samples) % 16, 16)]
+        if grid:
+            cv2.imwrite(str(out / "samples.jpg"), np.concatenate(grid, 0))
+    args = {**spec.__dict__, "labels": labels}
+    manifest = _manifest("classifier", args, counts, time.perf_counter() - started, total)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from astute_cli.cli import app
+from tests.conftest import make_video
+
+runner = CliRunner()
+
+
+def _file(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(lambda p: p / "missing.mp4", "No such video", id="missing"),
+        pytest.param(lambda p: _file(p / "empty.mp4", b""), "Empty video", id="empty"),
+        pytest.param(lambda p: _file(p / "junk.mp4", b"\x00junk" * 100), "Cannot open video", id="not-a-video"),
+        pytest.param(lambda p: _file(p / "a.txt", b"text"), "Unsupported video format", id="unsupported"),
+    ],
+)
+def test_annotate_bad_input_is_one_line_and_nonzero(tmp_path, make, message):
+    result = runner.invoke(app, ["annotate", str(make(tmp_path)), "--no-voice"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.astute.mp4"))
+
+
+def test_annotate_unreadable_model(tmp_path):
+    video = make_video(tmp_path / "v.mp4")
+    model = _file(tmp_path / "model.onnx", b"this is not onnx")
+    result = runner.invoke(app, ["annotate", str(video), "--model", str(model), "--no-voice"])
+    assert result.exit_code == 1
+    assert "model" in result.output.lower()
+    assert not list(tmp_path.glob("*.astute.mp4"))
+
+
+def test_live_without_display_says_so(tmp_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = runner.invoke(app, ["annotate", str(make_video(tmp_path / "v.mp4")), "--live"])
+    assert result.exit_code == 1
+    assert "No display" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_annotate_unwritable_output_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    result = runner.invoke(app, ["annotate", str(make_video(tmp_path / "v.mp4")), "-o", str(folder / "o.mp4")])
+    assert result.exit_code == 1
