@@ -118,10 +118,230 @@ def _print_summary(result) -> None:
 
 # --- synth (issue 6) ---
 
+
+class SynthKind(str, Enum):
+    detector = "detector"
+    classifier = "classifier"
+
+
+@app.command()
+def synth(
+    kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
+                                                   "classifier: sign crops by class.")],
+    out: Annotated[Path, typer.Argument(help="Output folder.")],
+    n: Annotated[int, typer.Option(help="detector: number of images.")] = 2000,
+    per_class: Annotated[int, typer.Option(help="classifier: crops per class.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
+    imgsz: Annotated[int, typer.Option(help="detector: crop size in px (native resolution).")] = 320,
+    size: Annotated[int, typer.Option(help="classifier: crop size in px.")] = 48,
+    classes: Annotated[str, typer.Option(help="detector: 'one' (class 'sign') or 'full' (RTSD labels).")] = "one",
+    full_frames: Annotated[bool, typer.Option("--full-frames", help="detector: whole frames, not crops.")] = False,
+    coco: Annotated[bool, typer.Option("--coco", help="detector: also write a COCO annotations.json.")] = False,
+    workers: Annotated[int, typer.Option(help="Processes.")] = 1,
+) -> None:
+    """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
+    from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
+
+    try:
+        if kind is SynthKind.detector:
+            spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames)
+            manifest = make_detector_set(out, spec, workers=workers, coco=coco)
+        else:
+            manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+
+
 # --- train (issue 6) ---
+
+
+class Task(str, Enum):
+    detect = "detect"
+    classify = "classify"
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="YOLO data.yaml, a classification folder, or a data set astute reads.")],
+    model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
+    = "yolov8n.yaml",
+    task: Annotated[Task, typer.Option(help="detect (sign boxes) or classify (sign crops).")] = Task.detect,
+    imgsz: Annotated[int, typer.Option(help="Training image size, pixels.")] = 320,
+    epochs: Annotated[int, typer.Option(help="Passes over the data (ignored with --time-budget-h).")] = 50,
+    batch: Annotated[int, typer.Option(help="Images per step.")] = 16,
+    device: Annotated[str, typer.Option(help="cpu, or a CUDA index such as 0.")] = "cpu",
+    workers: Annotated[int, typer.Option(help="Data-loader processes.")] = 2,
+    time_budget_h: Annotated[float | None, typer.Option(help="Stop after this many hours.")] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (runs/NAME, benchmarks/experiments/NAME).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Go on from runs/NAME/weights/last.pt.")] = False,
+    export: Annotated[bool, typer.Option("--export", help="Export best.pt to ONNX beside it at the end.")] = False,
+) -> None:
+    """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
+    from astute_cli import train as training
+
+    try:
+        best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+                              device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h)
+        console.print(f"best weights: {best}", highlight=False)
+        if export:
+            from astute_cli.export import export_onnx
+
+            onnx_path = export_onnx(best, best.with_suffix(".onnx"), imgsz=640 if task == Task.detect else imgsz)
+            console.print(f"ONNX: {onnx_path}", highlight=False)
+    except KeyboardInterrupt:
+        raise fail("interrupted; resume with --resume --name NAME", 130) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
 
 # --- export (issue 3) ---
 
+
+@app.command()
+def export(
+    model: Annotated[Path | None, typer.Argument(help=".pt weights or an .onnx model (default: the bundled detector).")]
+    = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output .onnx (default: beside MODEL).")] = None,
+    imgsz: Annotated[int, typer.Option(help="Input size of the exported model, pixels.")] = 640,
+    int8: Annotated[bool, typer.Option("--int8", help="Quantize to INT8 (static, QDQ) and self-check it.")] = False,
+    calib: Annotated[Path | None, typer.Option(help="Folder of calibration images (default: synthetic frames).")]
+    = None,
+    opset: Annotated[int, typer.Option(help="ONNX opset.")] = 17,
+    tolerance: Annotated[float, typer.Option(help="Largest agreement an INT8 model may lose vs FP32.")] = 0.05,
+    force: Annotated[bool, typer.Option("--force", help="Keep an INT8 model that loses more than --tolerance.")]
+    = False,
+    classifier: Annotated[str | None, typer.Option(help="Crop classifier file name to record (astute_classifier).")]
+    = None,
+    tile: Annotated[int | None, typer.Option(help="Native tile size to record (astute_tile).")] = None,
+    roi: Annotated[str | None, typer.Option(help="Sign region 'x1,y1,x2,y2' as frame fractions (astute_roi).")]
+    = None,
+) -> None:
+    """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and compare with FP32."""
+    from astute_cli import export as exporting
+    from astute_cli.paths import MODELS_DIR
+
+    try:
+        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi)
+        written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+                                                    int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
+                                                    force=force, metadata=metadata)
+    except KeyboardInterrupt:
+        raise fail("interrupted; no output was left behind", 130) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+    if check is not None:
+        Console().print(check.table())
+    console.print(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)", highlight=False)
+
 # --- benchmark (issue 2) ---
 
+
+@app.command()
+def benchmark(
+    models: Annotated[list[Path] | None, typer.Argument(help="ONNX model(s) (default: the bundled model).")] = None,
+    data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
+                                                         "(JSON or CVAT XML) or a folder; repeatable.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
+    threads: Annotated[int | None, typer.Option(help="onnxruntime intra-op CPU threads (default: all).")] = None,
+    eval_fps: Annotated[float | None, typer.Option(help="Run clips at about this many frames per second "
+                                                        "(every k-th frame, a slower CPU) (default: all).")] = None,
+    chart: Annotated[Path | None, typer.Option(help="Draw recall and lead time by sign size to this PNG.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Keep/replay the detector's output per clip in this folder "
+                                                    "(re-score tracker and announcer without the model).")] = None,
+) -> None:
+    """Benchmark models: frame recall/precision/mAP, per-sign alert recall and lead time on clips, CPU FPS."""
+    import sys
+
+    from astute_cli import benchmark as bench
+
+    if not data:
+        raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
+    results = []
+    try:
+        for model in models or [None]:
+            if model is not None and not model.is_file():
+                raise ValueError(f"No such model: {str(model)!r}")
+            result = bench.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
+            result.command = "astute " + " ".join(sys.argv[1:])
+            results.append(result)
+    except (ValueError, RuntimeError, OSError, ImportError) as error:
+        raise fail(str(error)) from None
+    Console().print(bench.results_table(results))
+    if json_out is not None:
+        console.print(f"json: {bench.save_results(results, json_out)}", highlight=False)
+    if chart is not None and bench.save_chart(results, chart):
+        console.print(f"chart: {chart}", highlight=False)
+
+
+@app.command("make-clips")
+def make_clips(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
+    count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).")] = 0,
+    standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Also the bundled demo clip (demo.mp4).")] = False,
+    seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
+) -> None:
+    """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
+    from astute_cli.synth import drive
+
+    specs = (list(drive.STANDARD_CLIPS) if standard else []) + drive.random_specs(count, seed)
+    if not specs and not demo:
+        raise fail("nothing to render: give --count N, --standard or --demo")
+    try:
+        paths = drive.make_clips(out_dir, specs)
+        if demo:
+            drive.make_demo(out_dir / "demo.mp4")
+            paths.append(out_dir / "demo.labels.json")
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+    console.print(f"{len(paths)} clips in {out_dir}", highlight=False)
+
+
+@app.command("import-cvat")
+def import_cvat(
+    xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
+    video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
+) -> None:
+    """Convert a CVAT video export into Astute clip labels (JSON)."""
+    from astute_cli.annotations import from_cvat_video
+
+    try:
+        labels = from_cvat_video(xml, fps=fps, video=video)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    labels.save(out)
+    console.print(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}", highlight=False)
+
+
 # --- fetch (issue 4) ---
+
+
+@app.command()
+def fetch(
+    urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
+                                                         "[default: the pilot's dash-cam channel].")] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
+    limit: Annotated[int | None, typer.Option(help="Only the N newest videos of a channel or playlist.")] = None,
+    max_height: Annotated[int, typer.Option(help="Best quality up to this height (720, 1080, 2160).")] = 1080,
+    section: Annotated[str | None, typer.Option(help="Only this time range, START-END (1:00-2:30).")] = None,
+    archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
+) -> None:
+    """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
+    from astute_cli import fetch as fetching
+
+    try:
+        options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                        section=fetching.parse_section(section) if section else None)
+        results = fetching.fetch(urls or [], options)
+    except KeyboardInterrupt:
+        raise fail("interrupted; partial downloads were removed", 130) from None
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    for r in results:
+        colour = {"fetched": "green", "skipped": "yellow"}.get(r.status, "red")
+        detail = str(r.path) if r.path else r.reason
+        Console().print(f"[{colour}]{r.status}[/] {r.url} {detail}", highlight=False)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
