@@ -299,8 +299,9 @@ _VALUES: dict[str, tuple[str, str]] = {
     "3_4": ("weight", "t"), "3_11": ("weight", "t"), "3_12": ("axle_weight", "t"), "3_13": ("height", "m"),
     "3_14": ("width", "m"), "3_15": ("length", "m"), "3_16": ("distance", "m"), "3_24": ("speed", "km/h"),
     "3_25": ("speed", "km/h"), "4_6": ("speed", "km/h"), "4_7": ("speed", "km/h"), "6_2": ("speed", "km/h"),
-    "8_11": ("weight", "t"),
+    "8_11": ("weight", "t"), "8_1": ("distance", "m"), "8_2": ("distance", "m"),
 }
+_NO_VALUE = {"8_2_3", "8_2_4"}  # end of zone / inside the zone: plates of group 8.2 without a number
 
 # short spoken names of value signs: code -> (ru, en); the quantity goes at ``{}`` or after the name
 _SPOKEN: dict[str, tuple[str, str]] = {
@@ -317,6 +318,8 @@ _SPOKEN: dict[str, tuple[str, str]] = {
     "4_7": ("Конец минимальной скорости", "End of minimum speed"),
     "6_2": ("Рекомендуемая скорость", "Recommended speed"),
     "8_11": ("Ограничение массы", "Weight limit"),
+    "8_1": ("Через {}", "In {}"),
+    "8_2": ("Зона действия {}", "For the next {}"),
 }
 
 _SPEED_KINDS = {"speed"}
@@ -417,7 +420,7 @@ def lookup(code: str) -> SignInfo:
     word = _direction(code)
     if word is not None and word[0]:
         ru, en = f"{ru} {word[0]}", f"{en} {word[1]}"
-    kind, unit = _VALUES.get(base, (None, None))
+    kind, unit = (None, None) if code in _NO_VALUE else _VALUES.get(base, (None, None))
     return SignInfo(code, ru, en, group, kind, unit, _priority(base, group, kind), _size_m(code, group))
 
 

@@ -33,6 +33,12 @@ _POS_CHARACTER = 1
 _ESPEAK_CHARS_UTF8 = 1
 _ESPEAK_RATE = 1
 _VOICES = {"ru": "ru", "en": "en"}
+# abbreviations that engines spell out letter by letter ("K M slash H"): said in full instead
+_SAID_IN_FULL = {
+    "en": {"km/h": "kilometres per hour"},
+    "ru": {"км/ч": "километров в час"},
+}
+_CACHE_VERSION = 2  # bump when the audio for the same text changes (e.g. _SAID_IN_FULL)
 _LOCK = threading.Lock()  # libespeak-ng keeps global state: one synthesis at a time per process
 
 
@@ -41,6 +47,13 @@ class Speaker(Protocol):
     sample_rate: int
 
     def synthesize(self, text: str, lang: str) -> np.ndarray: ...
+
+
+def spoken_text(text: str, lang: str) -> str:
+    """``text`` as it should be said: abbreviations such as ``km/h`` written out in full."""
+    for short, full in _SAID_IN_FULL.get(lang, {}).items():
+        text = text.replace(short, full)
+    return text
 
 
 class SpeechError(RuntimeError):
@@ -148,9 +161,9 @@ class EspeakSpeaker:
         if not text.strip():
             return np.zeros(0, np.float32)
         if self._binary is not None:
-            return _read_wav(self._run_binary(text, lang))[0]
+            return _read_wav(self._run_binary(spoken_text(text, lang), lang))[0]
         with _LOCK:
-            pcm = _load_espeak().synthesize(text, _VOICES.get(lang, lang), self.rate_wpm)
+            pcm = _load_espeak().synthesize(spoken_text(text, lang), _VOICES.get(lang, lang), self.rate_wpm)
         return (pcm.astype(np.float32) / 32768.0).clip(-1.0, 1.0)
 
     def _run_binary(self, text: str, lang: str) -> bytes:
@@ -173,7 +186,7 @@ class GTTSSpeaker:
         except ImportError as error:
             raise SpeechError("The gtts engine needs the gtts package: pip install gtts") from error
         mp3 = io.BytesIO()
-        gTTS(text=text, lang=lang).write_to_fp(mp3)
+        gTTS(text=spoken_text(text, lang), lang=lang).write_to_fp(mp3)
         return _decode_audio(mp3.getvalue(), self.sample_rate)
 
 
@@ -213,7 +226,7 @@ class CachedSpeaker:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else astute_home() / "speech"
 
     def path_for(self, text: str, lang: str) -> Path:
-        key = f"{self.name}\0{self.sample_rate}\0{lang}\0{text}".encode()
+        key = f"{_CACHE_VERSION}\0{self.name}\0{self.sample_rate}\0{lang}\0{text}".encode()
         return self.cache_dir / f"{hashlib.sha1(key).hexdigest()}.npy"  # noqa: S324 - a cache key, not security
 
     def synthesize(self, text: str, lang: str) -> np.ndarray:
@@ -340,9 +353,28 @@ _PLAYERS = {
 
 
 def play(samples: np.ndarray, sample_rate: int) -> bool:
-    """Start playing samples through ``aplay``/``paplay``/``ffplay`` without waiting; False when none is there."""
+    """Start playing samples without waiting: ``sounddevice`` if installed, else ``aplay``/``paplay``/``ffplay``.
+
+    Returns False when there is nothing to play or no way to play it.
+    """
     if len(samples) == 0:
         return False
+    return _play_sounddevice(samples, sample_rate) or _play_subprocess(samples, sample_rate)
+
+
+def _play_sounddevice(samples: np.ndarray, sample_rate: int) -> bool:
+    try:
+        import sounddevice  # optional; not a dependency
+    except (ImportError, OSError):  # OSError: the module is there but PortAudio is not
+        return False
+    try:
+        sounddevice.play(np.asarray(samples, np.float32), int(sample_rate))
+    except Exception:  # no output device (PortAudioError and others): fall back to a player program
+        return False
+    return True
+
+
+def _play_subprocess(samples: np.ndarray, sample_rate: int) -> bool:
     player = next((name for name in _PLAYERS if shutil.which(name)), None)
     if player is None:
         return False

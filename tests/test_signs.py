@@ -61,6 +61,10 @@ def test_make_label_round_trip(code, value, label):
         pytest.param("5_19_1", None, "en", "Pedestrian crossing", id="crossing-en"),
         pytest.param("3_24", None, "ru", "Ограничение максимальной скорости", id="value-sign-no-value"),
         pytest.param("3_24_n40", None, "ru", "Ограничение скорости 40", id="label-with-value"),
+        pytest.param("8_1_1", 150, "ru", "Через 150 метров", id="plate-distance-ru"),
+        pytest.param("8_1_1", 150, "en", "In 150 metres", id="plate-distance-en"),
+        pytest.param("8_2_1", 300, "ru", "Зона действия 300 метров", id="plate-zone-ru"),
+        pytest.param("8_2_3", 300, "ru", "Зона действия", id="plate-zone-end-has-no-value"),
     ],
 )
 def test_phrase(code, value, lang, text):
@@ -93,6 +97,8 @@ def test_sign_name(code, ru, en):
         pytest.param("2_1", None, None, 3, 0.7, id="priority-road"),
         pytest.param("4_1_1", None, None, 4, 0.7, id="mandatory"),
         pytest.param("5_19_1", None, None, 5, 0.6, id="info-square"),
+        pytest.param("8_1_1", "distance", "m", 5, 0.6, id="plate-distance"),
+        pytest.param("8_2_4", None, None, 5, 0.6, id="plate-in-zone"),
     ],
 )
 def test_lookup_attributes(code, kind, unit, priority, size_m):

@@ -54,6 +54,19 @@ def test_espeak_speaks(espeak, text, lang):
     assert 0.05 < np.abs(samples).max() <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "said"),
+    [
+        pytest.param("Speed limit 60 km/h", "en", "Speed limit 60 kilometres per hour", id="en-kmh"),
+        pytest.param("Ограничение скорости 60 км/ч", "ru", "Ограничение скорости 60 километров в час", id="ru-kmh"),
+        pytest.param("Ограничение скорости 60", "ru", "Ограничение скорости 60", id="unchanged"),
+        pytest.param("60 km/h", "de", "60 km/h", id="unknown-lang"),
+    ],
+)
+def test_spoken_text(text, lang, said):
+    assert speech.spoken_text(text, lang) == said
+
+
 def test_espeak_empty_text_is_silence(espeak):
     assert len(espeak.synthesize("  ", "ru")) == 0
 
@@ -174,6 +187,29 @@ def test_write_wav(tmp_path):
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()) == (1, 2, RATE, RATE)
         pcm = np.frombuffer(wav.readframes(RATE), "<i2")
     assert pcm[150] == 32767 and pcm[0] == 0
+
+
+class FakeSoundDevice:
+    """Stands in for the optional ``sounddevice`` module: records what it was asked to play."""
+
+    def __init__(self):
+        self.played = []
+
+    def play(self, samples, sample_rate):
+        self.played.append((len(samples), sample_rate))
+
+
+@pytest.fixture(autouse=True)
+def no_sounddevice(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails: tests use player programs
+
+
+def test_play_prefers_sounddevice(tmp_path, monkeypatch):
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert speech.play(tone(0.1), RATE) is True
+    assert fake.played == [(len(tone(0.1)), RATE)]
 
 
 def test_play_without_a_player(tmp_path, monkeypatch):
