@@ -56,9 +56,8 @@ def annotate(
     try:
         if live and not pipeline.has_display():
             raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
-        if not live:
-            pipeline.probe(video)  # bad input fails before the model loads
-        detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov)
+        info = pipeline.probe(video)  # bad input fails before the model loads
+        detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:
             result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
@@ -80,14 +79,14 @@ def annotate(
     _print_summary(result)
 
 
-def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float):
+def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float, fps: float):
     from astute_cli.announcer import Announcer
     from astute_cli.detector import load_detector
     from astute_cli.tracker import Tracker
 
     kwargs = {k: v for k, v in {"conf": conf, "threads": threads}.items() if v is not None}
     detector = load_detector(model, **kwargs)
-    return detector, Tracker(), Announcer(detector.labels, fps=25.0, lang=lang, hfov_deg=hfov)
+    return detector, Tracker(fps=fps), Announcer(detector.labels, fps=fps, lang=lang, hfov_deg=hfov)
 
 
 def _make_speaker(engine: str):

@@ -55,6 +55,7 @@ class Overlay:
     lang: str = "ru"
     hfov_deg: float = DEFAULT_HFOV_DEG
     speed_limit: int | None = None
+    label_of: Callable[[int], int | None] | None = None
     _announced: dict[int, Announcement] = field(default_factory=dict)
     _banner: tuple[float, str] | None = None
 
@@ -81,7 +82,9 @@ class Overlay:
             a = self._announced[track]
             code, value, text = a.sign, a.value, a.text
         else:
-            code, value = signs.parse_label(self.labels[int(detections.class_id[i])])
+            voted = self.label_of(track) if self.label_of is not None and track >= 0 else None
+            class_id = int(detections.class_id[i]) if voted is None else voted
+            code, value = signs.parse_label(self.labels[class_id])
             text = signs.phrase(code, value, self.lang)
         size_m = signs.lookup(code).size_m
         metres = distance_m(float(detections.width[i]), frame_width, size_m, self.hfov_deg)
@@ -110,7 +113,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     info = probe(video)
     out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
     events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
-    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg)
+    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
+                      label_of=getattr(announcer, "label_of", None))
     announcements: list[Announcement] = []
     start = time.perf_counter()
     count = 0
@@ -189,7 +193,8 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
     from astute_cli.speech import play
 
     info = probe(source)
-    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg)
+    overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
+                      label_of=getattr(announcer, "label_of", None))
     announcements: list[Announcement] = []
     start, count = time.perf_counter(), 0
     try:

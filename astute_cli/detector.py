@@ -1,0 +1,349 @@
+"""Sign detection with ONNX Runtime: a YOLO export run at native resolution on tiles of the sign region,
+optionally followed by a crop classifier for the sign's class and value (the two-stage design).
+
+Small signs on a small CPU: RTSD's median sign is 29 px wide on a 1280×720 frame, so shrinking the frame
+to a 640 input loses most of them. Instead the frame (scaled to at most ``work_width``) is cut into model-sized
+tiles covering only the band where signs appear, and each tile runs at its native scale.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from astute_cli.paths import MODELS_DIR
+from astute_cli.types import Detections
+
+SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
+"""Where signs are, as frame fractions x1, y1, x2, y2: 99.5 % of the 25,870 RTSD boxes in
+``rtsd-meta/rtsd_frames_boxes_14724.json`` end above 0.765 of the frame height (computed with numpy percentiles
+of the boxes' y2 / 720); 0.5 % start left of 0.012 and 0.5 % end right of 0.999, so the whole width is kept."""
+BACKGROUND_LABELS = frozenset({"background", "neg", "bg"})
+DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
+
+
+def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
+              ) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """Resize keeping the aspect ratio and pad to ``new_hw``; returns (image, scale, (pad_x, pad_y))."""
+    h, w = image.shape[:2]
+    scale = min(new_hw[0] / h, new_hw[1] / w)
+    nh, nw = round(h * scale), round(w * scale)
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nh, nw) != (h, w) else image
+    pad_y, pad_x = (new_hw[0] - nh) // 2, (new_hw[1] - nw) // 2
+    out = np.full((new_hw[0], new_hw[1], 3), color, np.uint8)
+    out[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
+    return out, scale, (pad_x, pad_y)
+
+
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first."""
+    order = np.argsort(-scores)
+    keep = []
+    while len(order):
+        i = order[0]
+        keep.append(i)
+        if len(order) == 1:
+            break
+        rest = order[1:]
+        overlap = box_iou(xyxy[i:i + 1], xyxy[rest])[0]
+        order = rest[overlap <= iou]
+    return np.array(keep, np.int64)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) IoU of two sets of xyxy boxes."""
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def decode_yolo(output: np.ndarray, conf: float, iou: float) -> Detections:
+    """Boxes in model-input pixels from an ultralytics export.
+
+    Handles the YOLOv8/11 head (1, 4 + nc, N) with centre-size boxes (NMS applied here, per class) and the
+    end-to-end layout of YOLO26 / NMS exports (1, N, 6) = x1, y1, x2, y2, score, class.
+    """
+    out = np.asarray(output)[0]
+    if out.ndim == 2 and out.shape[1] == 6 and out.shape[0] != 6:
+        out = out[out[:, 4] >= conf]
+        return Detections(out[:, :4], out[:, 4], out[:, 5].astype(np.int64))
+    scores_all = out[4:].T
+    class_id = scores_all.argmax(axis=1)
+    scores = scores_all[np.arange(len(class_id)), class_id]
+    mask = scores >= conf
+    cx, cy, w, h = out[:4, mask]
+    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    scores, class_id = scores[mask], class_id[mask]
+    offsets = class_id[:, None] * 4096.0  # separate classes so NMS never merges two different signs
+    keep = nms(xyxy + offsets, scores, iou) if len(scores) else np.zeros(0, np.int64)
+    return Detections(xyxy[keep], scores[keep], class_id[keep])
+
+
+def tiles_for(frame_wh: tuple[int, int], tile: int, roi: tuple[float, float, float, float] = SIGN_ROI
+              ) -> list[tuple[int, int, int, int]]:
+    """Tiles (x1, y1, x2, y2) of at most ``tile`` px covering the ROI of a frame, evenly spaced, overlapping
+    when the ROI is not a whole number of tiles. A 1280×720 frame with 640-px tiles gives 2 tiles."""
+    w, h = frame_wh
+    x1, y1 = math.floor(roi[0] * w), math.floor(roi[1] * h)
+    x2, y2 = math.ceil(roi[2] * w), math.ceil(roi[3] * h)
+    xs = _starts(x1, x2, tile)
+    ys = _starts(y1, y2, tile)
+    return [(x, y, min(x + tile, w), min(y + tile, h)) for y in ys for x in xs]
+
+
+def _starts(lo: int, hi: int, tile: int) -> list[int]:
+    span = hi - lo
+    if span <= tile:
+        return [lo]
+    n = math.ceil(span / tile)
+    step = (span - tile) / (n - 1)
+    return [round(lo + i * step) for i in range(n)]
+
+
+def _session(path: Path, threads: int | None):
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise ValueError(f"Cannot load model {str(path)!r}: no such file")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types for every kind of bad file
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
+
+
+def _metadata(session) -> dict[str, str]:
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def _names(meta: dict[str, str], n_outputs: int | None = None) -> list[str]:
+    raw = meta.get("names")
+    if raw:
+        names = ast.literal_eval(raw)
+        if isinstance(names, dict):
+            return [str(names[k]) for k in sorted(names)]
+        return [str(n) for n in names]
+    return [str(i) for i in range(n_outputs or 1)]
+
+
+def _input_hw(session, meta: dict[str, str]) -> tuple[int, int]:
+    shape = session.get_inputs()[0].shape
+    if isinstance(shape[2], int) and isinstance(shape[3], int):
+        return int(shape[2]), int(shape[3])
+    imgsz = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
+    return (int(imgsz[0]), int(imgsz[1])) if isinstance(imgsz, (list, tuple)) else (int(imgsz), int(imgsz))
+
+
+def _to_blob(images: list[np.ndarray]) -> np.ndarray:
+    """BGR uint8 images → (N, 3, H, W) float32 RGB in [0, 1]."""
+    batch = np.stack(images)[..., ::-1].transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(batch, dtype=np.float32) / 255.0
+
+
+class OnnxDetector:
+    """A YOLO detector exported to ONNX, run on native-resolution tiles of the sign region.
+
+    Args:
+        path: the ONNX file.
+        conf: minimum score; lower finds more signs and more false ones.
+        iou: NMS overlap above which the weaker box is dropped; higher keeps more overlapping boxes.
+        threads: ONNX Runtime intra-op threads (None: all cores).
+        tile: tile size in px at native scale (None: the model's metadata ``astute_tile``, else 0);
+            0 runs the whole frame letterboxed into the model input (the classic way, loses small signs).
+        roi: frame fractions x1, y1, x2, y2 searched for signs (None: metadata ``astute_roi``, else ``SIGN_ROI``).
+        work_width: wider frames are scaled down to this width first (bigger keeps smaller signs, costs more).
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_MODEL, conf: float = 0.25, iou: float = 0.5,
+                 threads: int | None = None, tile: int | None = None,
+                 roi: tuple[float, float, float, float] | None = None, work_width: int = 1280) -> None:
+        self.path = Path(path)
+        self.session = _session(self.path, threads)
+        self.metadata = _metadata(self.session)
+        self.input_hw = _input_hw(self.session, self.metadata)
+        self.labels = _names(self.metadata)
+        self.conf, self.iou, self.work_width = conf, iou, work_width
+        self.tile = int(self.metadata.get("astute_tile", 0)) if tile is None else tile
+        meta_roi = self.metadata.get("astute_roi")
+        self.roi = roi or (tuple(float(v) for v in meta_roi.split(",")) if meta_roi else SIGN_ROI)
+        self._input_name = self.session.get_inputs()[0].name
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Signs in a BGR frame, boxes in the frame's own pixels."""
+        scale = min(1.0, self.work_width / image.shape[1])
+        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        found = self._tiled(work) if self.tile else self._whole(work)
+        if scale < 1 and len(found):
+            found.xyxy /= scale
+        return found
+
+    def _whole(self, image: np.ndarray) -> Detections:
+        padded, scale, (px, py) = letterbox(image, self.input_hw)
+        found = self._run(padded)
+        found.xyxy = (found.xyxy - np.float32([px, py, px, py])) / scale
+        return _clip(found, image.shape)
+
+    def _tiled(self, image: np.ndarray) -> Detections:
+        parts = []
+        tiles = tiles_for((image.shape[1], image.shape[0]), self.tile, self.roi)
+        seams = sorted({float(x) for t in tiles for x in (t[0], t[2]) if 0 < x < image.shape[1]})
+        for x1, y1, x2, y2 in tiles:
+            crop = image[y1:y2, x1:x2]
+            padded, scale, (px, py) = letterbox(crop, self.input_hw) if crop.shape[:2] != self.input_hw else (
+                crop, 1.0, (0, 0))
+            found = self._run(padded)
+            found.xyxy = (found.xyxy - np.float32([px, py, px, py])) / scale + np.float32([x1, y1, x1, y1])
+            parts.append(_clip(found, image.shape))
+        merged = Detections.merge(parts)
+        if not len(merged):
+            return merged
+        keep = nms(merged.xyxy + merged.class_id[:, None] * 8192.0, merged.confidence, self.iou)
+        return _join_seams(merged[keep], seams)
+
+    def _run(self, image: np.ndarray) -> Detections:
+        output = self.session.run(None, {self._input_name: _to_blob([image])})[0]
+        return decode_yolo(output, self.conf, self.iou)
+
+
+def _clip(found: Detections, shape: tuple[int, ...]) -> Detections:
+    if not len(found):
+        return found
+    h, w = shape[:2]
+    found.xyxy = np.clip(found.xyxy, 0, [w, h, w, h]).astype(np.float32)
+    return found[(found.width > 1) & (found.height > 1)]
+
+
+def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> Detections:
+    """Repair signs cut by a tile edge (x in ``seams``): a piece inside another box goes; two pieces that
+    meet at the same edge, of one class and on the same rows, become one box."""
+    boxes, drop = found.xyxy.copy(), np.zeros(len(found), bool)
+    for i in range(len(found)):
+        a = boxes[i]
+        for seam in seams:
+            if drop[i] or not (abs(a[2] - seam) <= gap_px or abs(a[0] - seam) <= gap_px):
+                continue
+            inter = np.prod(np.clip(np.minimum(a[2:], boxes[:, 2:]) - np.maximum(a[:2], boxes[:, :2]), 0, None), 1)
+            inside = inter / max(float(np.prod(a[2:] - a[:2])), 1e-6) > 0.6
+            inside[i] = False
+            if (inside & ~drop).any():
+                drop[i] = True
+                continue
+            for j in np.nonzero(~drop & (found.class_id == found.class_id[i]))[0]:
+                b = boxes[j]
+                rows = min(a[3], b[3]) - max(a[1], b[1])
+                if j != i and abs(a[2] - seam) <= gap_px and abs(b[0] - seam) <= gap_px and \
+                        rows > 0.6 * max(a[3] - a[1], b[3] - b[1]):
+                    boxes[i] = [a[0], min(a[1], b[1]), b[2], max(a[3], b[3])]
+                    drop[j] = True
+                    break
+    return Detections(boxes, found.confidence, found.class_id)[~drop]
+
+
+class CropClassifier:
+    """An ultralytics classification export: sign crop → class (RTSD label with value) and probability.
+
+    Args:
+        path: the ONNX file (input (N, 3, S, S) RGB in [0, 1], output (N, classes) probabilities).
+        context: extra margin around each box, as a fraction of its size (the classifier was trained so).
+        threads: ONNX Runtime intra-op threads.
+    """
+
+    def __init__(self, path: str | Path, context: float = 0.1, threads: int | None = None) -> None:
+        self.path = Path(path)
+        self.session = _session(self.path, threads)
+        self.metadata = _metadata(self.session)
+        self.size = _input_hw(self.session, self.metadata)
+        self.labels = _names(self.metadata, self.session.get_outputs()[0].shape[-1])
+        self.context = context
+        batch = self.session.get_inputs()[0].shape[0]
+        self._batch = batch if isinstance(batch, int) else 32
+        self._input_name = self.session.get_inputs()[0].name
+
+    def crops(self, image: np.ndarray, xyxy: np.ndarray) -> list[np.ndarray]:
+        """Square crops with context around each box, resized to the classifier's input."""
+        out = []
+        h, w = image.shape[:2]
+        for x1, y1, x2, y2 in xyxy:
+            side = max(x2 - x1, y2 - y1) * (1 + 2 * self.context)
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            a, b = round(cx - side / 2), round(cy - side / 2)
+            s = max(2, round(side))
+            crop = cv2.copyMakeBorder(image[max(b, 0):min(b + s, h), max(a, 0):min(a + s, w)],
+                                      max(-b, 0), max(b + s - h, 0), max(-a, 0), max(a + s - w, 0),
+                                      cv2.BORDER_REPLICATE)
+            out.append(cv2.resize(crop, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA))
+        return out
+
+    def classify(self, image: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(class index (N,), probability (N,)) for each box of a BGR frame."""
+        crops = self.crops(image, np.asarray(xyxy, np.float32).reshape(-1, 4))
+        if not crops:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        probs = np.concatenate([self.session.run(None, {self._input_name: _to_blob(crops[i:i + self._batch])})[0]
+                                for i in range(0, len(crops), self._batch)])
+        return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+
+
+class TwoStageDetector:
+    """Boxes from a sign detector, class and value from a crop classifier.
+
+    ``confidence`` is the detector's score times the classifier's probability; crops the classifier calls
+    background are dropped, which removes many of the detector's false alarms on real clutter.
+    """
+
+    def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0) -> None:
+        self.detector, self.classifier = detector, classifier
+        self.labels = classifier.labels
+        self.min_confidence = min_confidence
+        self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
+
+    def detect(self, image: np.ndarray) -> Detections:
+        boxes = self.detector.detect(image)
+        if not len(boxes):
+            return Detections.empty()
+        class_id, probability = self.classifier.classify(image, boxes.xyxy)
+        found = Detections(boxes.xyxy, boxes.confidence * probability, class_id)
+        return found[~self._background[class_id] & (found.confidence >= self.min_confidence)]
+
+
+def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
+                  **kwargs) -> OnnxDetector | TwoStageDetector:
+    """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
+    classifier (``astute_classifier``, a file beside it). ``conf`` defaults to the model's ``astute_conf``."""
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    threads = threads or _default_threads()
+    detector = OnnxDetector(path, threads=threads, **kwargs)
+    if conf is None:
+        conf = float(detector.metadata.get("astute_conf", 0.25))
+    detector.conf = conf
+    name = detector.metadata.get("astute_classifier")
+    if not name:
+        return detector
+    return TwoStageDetector(detector, CropClassifier(path.parent / name, threads=threads),
+                            float(detector.metadata.get("astute_min_confidence", 0.0)))
+
+
+def _default_threads() -> int | None:
+    value = os.environ.get("ASTUTE_THREADS")
+    return int(value) if value else None
+
+
+def model_info(path: str | Path | None = None) -> dict:
+    """What a bundled or given model says about itself (for model cards and `benchmark`)."""
+    detector = load_detector(path)
+    base = detector.detector if isinstance(detector, TwoStageDetector) else detector
+    return {"path": str(base.path), "labels": len(detector.labels), "input_hw": base.input_hw,
+            "tile": base.tile, "roi": base.roi, "metadata": json.loads(json.dumps(base.metadata))}

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astute_cli.detector import (
+    SIGN_ROI,
+    OnnxDetector,
+    TwoStageDetector,
+    decode_yolo,
+    letterbox,
+    load_detector,
+    nms,
+    tiles_for,
+)
+from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
+
+
+@pytest.mark.parametrize(
+    ("shape", "new_hw", "scale", "pad"),
+    [
+        pytest.param((720, 1280), (640, 640), 0.5, (0, 140), id="wide"),
+        pytest.param((640, 320), (640, 640), 1.0, (160, 0), id="tall"),
+        pytest.param((100, 100), (200, 200), 2.0, (0, 0), id="upscale"),
+    ],
+)
+def test_letterbox(shape, new_hw, scale, pad):
+    out, s, p = letterbox(np.zeros((*shape, 3), np.uint8), new_hw)
+    assert out.shape == (*new_hw, 3)
+    assert s == pytest.approx(scale) and p == pad
+
+
+def test_nms_keeps_best_of_overlaps():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], np.float32)
+    assert nms(boxes, np.array([0.5, 0.9, 0.8]), 0.5).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("frame_wh", "tile", "expected"),
+    [
+        pytest.param((1280, 720), 640, [(0, 0, 640, 640), (640, 0, 1280, 640)], id="720p-two-tiles"),
+        pytest.param((960, 540), 640, [(0, 0, 640, 540), (320, 0, 960, 540)], id="540p-overlap"),
+        pytest.param((640, 360), 640, [(0, 0, 640, 360)], id="small-one-tile"),
+    ],
+)
+def test_tiles_cover_the_roi(frame_wh, tile, expected):
+    assert tiles_for(frame_wh, tile, SIGN_ROI) == expected
+
+
+def test_tiles_cover_a_tall_roi_with_overlap():
+    tiles = tiles_for((1280, 1280), 640, (0, 0, 1, 1))
+    assert len(tiles) == 4
+    assert {t[2] for t in tiles} == {640, 1280}
+
+
+def test_decode_raw_head_applies_threshold_and_nms():
+    rows = np.array([[32, 32, 10, 10, 0.9, 0.1], [33, 33, 10, 10, 0.8, 0.1], [10, 10, 4, 4, 0.1, 0.7],
+                     [50, 50, 4, 4, 0.1, 0.2]], np.float32)
+    found = decode_yolo(rows.T[None], conf=0.25, iou=0.5)
+    assert sorted(found.class_id.tolist()) == [0, 1]
+    np.testing.assert_allclose(found[found.class_id == 0].xyxy, [[27, 27, 37, 37]])
+
+
+def test_decode_end_to_end_rows():
+    rows = np.array([[[1, 2, 3, 4, 0.9, 2], [5, 6, 7, 8, 0.1, 1]]], np.float32)
+    found = decode_yolo(rows, conf=0.25, iou=0.5)
+    assert found.class_id.tolist() == [2] and found.xyxy.tolist() == [[1, 2, 3, 4]]
+
+
+def test_whole_frame_mode_maps_boxes_back(tmp_path):
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.9]], ["sign"])
+    detector = OnnxDetector(model, tile=0)
+    found = detector.detect(np.zeros((128, 256, 3), np.uint8))  # scale 0.25, pad y 16
+    np.testing.assert_allclose(found.xyxy, [[112, 48, 144, 80]], atol=1)
+
+
+def test_tiled_mode_runs_each_tile_at_native_scale(tmp_path):
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.9]], ["sign"], astute_tile="64",
+                               astute_roi="0,0,1,0.5")
+    detector = OnnxDetector(model)
+    found = detector.detect(np.zeros((128, 128, 3), np.uint8))
+    assert detector.tile == 64 and detector.roi == (0.0, 0.0, 1.0, 0.5)
+    np.testing.assert_allclose(sorted(found.xyxy.tolist()), [[28, 28, 36, 36], [92, 28, 100, 36]])
+
+
+def test_sign_cut_by_a_tile_seam_is_joined(tmp_path):
+    # each 64-px tile reports the half of one sign that lies inside it: x 56..64 and 64..72
+    model = make_detector_onnx(tmp_path / "d.onnx", [[60, 32, 8, 8, 0.9, 0.0], [4, 32, 8, 8, 0.0, 0.9]],
+                               ["a", "b"], astute_tile="64", astute_roi="0,0,1,0.5")
+    found = OnnxDetector(model).detect(np.zeros((128, 128, 3), np.uint8))
+    assert len(found) == 4  # different classes are never joined
+    same = make_detector_onnx(tmp_path / "s.onnx", [[60, 32, 8, 8, 0.9], [4, 32, 8, 8, 0.9]], ["sign"],
+                              astute_tile="64", astute_roi="0,0,1,0.5")
+    joined = OnnxDetector(same).detect(np.zeros((128, 128, 3), np.uint8))
+    assert [56.0, 28.0, 72.0, 36.0] in joined.xyxy.tolist()
+
+
+def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.8, 0.1], ["5_19_1", "3_24_n60", "background"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    detector = load_detector(model, tile=0)
+    assert isinstance(detector, TwoStageDetector)
+    assert detector.labels == ["5_19_1", "3_24_n60", "background"]
+    found = detector.detect(np.zeros((64, 64, 3), np.uint8))
+    assert found.class_id.tolist() == [1]
+    assert found.confidence[0] == pytest.approx(0.4)
+    make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.1, 0.8], ["5_19_1", "3_24_n60", "background"])
+    assert len(load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))) == 0
+
+
+def test_end_to_end_model_loads(tmp_path):
+    model = make_end2end_onnx(tmp_path / "e.onnx", [[10, 10, 20, 20, 0.9, 0]], ["2_1"])
+    found = load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))
+    assert found.xyxy.tolist() == [[10, 10, 20, 20]]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(None, "no such file", id="missing"),
+        pytest.param(b"", "Cannot load model", id="empty"),
+        pytest.param(b"definitely not a protobuf" * 10, "Cannot load model", id="garbage"),
+    ],
+)
+def test_bad_model_files(tmp_path, content, message):
+    path = tmp_path / "m.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        load_detector(path)

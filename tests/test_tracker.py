@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astute_cli.geometry import project
+from astute_cli.tracker import Tracker
+from astute_cli.types import Detections
+
+W, H = 1280, 720
+
+
+def sign_box(x_m: float, y_m: float, z_m: float, size_m: float = 0.7) -> list[float]:
+    """The box of a sign whose centre is at (x, y, z) metres in camera coordinates."""
+    x1, y1 = project((x_m - size_m / 2, y_m - size_m / 2, z_m), W, H)
+    x2, y2 = project((x_m + size_m / 2, y_m + size_m / 2, z_m), W, H)
+    return [x1, y1, x2, y2]
+
+
+def drive(speed_kmh: float, fps: float, signs_xy: list[tuple[float, float]], z0: float = 80.0, z_end: float = 5.0,
+          dropouts: frozenset = frozenset()) -> list[Detections]:
+    """Per-frame detections of signs approached from z0 down to z_end metres."""
+    v = speed_kmh / 3.6
+    frames, t = [], 0.0
+    while z0 - v * t > z_end:
+        z = z0 - v * t
+        boxes = [sign_box(x, y, z) for x, y in signs_xy]
+        keep = [b for b in boxes if b[2] - b[0] >= 6 and b[0] >= 0 and b[2] <= W]
+        if len(frames) in dropouts:
+            keep = []
+        frames.append(Detections(np.array(keep, np.float32).reshape(-1, 4), np.full(len(keep), 0.8),
+                                 np.zeros(len(keep))))
+        t += 1.0 / fps
+    return frames
+
+
+def track_ids(tracker: Tracker, frames: list[Detections]) -> list[set[int]]:
+    ids = []
+    for detections in frames:
+        tracked = tracker.update(detections)
+        ids.append({int(i) for i in tracked.track_id if i >= 0})
+    return ids
+
+
+@pytest.mark.parametrize("speed_kmh", [60, 90])
+@pytest.mark.parametrize("fps", [3, 5, 10, 25])
+def test_one_id_per_sign_at_low_and_high_fps(speed_kmh, fps):
+    frames = drive(speed_kmh, fps, [(4.0, -2.0)])
+    ids = set().union(*track_ids(Tracker(fps=fps), frames))
+    assert len(frames) >= 3
+    assert ids == {1}
+
+
+@pytest.mark.parametrize("fps", [3, 10, 25])
+def test_two_signs_on_one_pole_stay_two_tracks(fps):
+    frames = drive(60, fps, [(4.0, -2.4), (4.0, -1.6)])
+    per_frame = track_ids(Tracker(fps=fps), frames)
+    assert set().union(*per_frame) == {1, 2}
+    assert all(len(ids) in (0, 2) for ids in per_frame)
+
+
+@pytest.mark.parametrize(
+    ("fps", "dropouts"), [(10, frozenset({5})), (10, frozenset({5, 6})), (25, frozenset({20, 21}))]
+)
+def test_short_dropout_does_not_split(fps, dropouts):
+    frames = drive(60, fps, [(4.0, -2.0)], dropouts=dropouts)
+    assert set().union(*track_ids(Tracker(fps=fps), frames)) == {1}
+
+
+def test_new_track_needs_min_hits_and_reset_restarts_ids():
+    tracker = Tracker(fps=10, min_hits=2)
+    box = Detections(np.array([[100, 100, 120, 120]], np.float32), [0.9], [0])
+    assert tracker.update(box).track_id.tolist() == [-1]
+    assert tracker.update(box).track_id.tolist() == [1]
+    tracker.reset()
+    tracker.update(box)
+    assert tracker.update(box).track_id.tolist() == [1]
+
+
+def test_distant_detections_are_not_matched():
+    tracker = Tracker(fps=10)
+    tracker.update(Detections(np.array([[100, 100, 120, 120]], np.float32), [0.9], [0]))
+    out = tracker.update(Detections(np.array([[600, 300, 620, 320]], np.float32), [0.9], [0]))
+    assert out.track_id.tolist() == [-1]
