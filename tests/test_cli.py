@@ -57,3 +57,35 @@ def test_annotate_unwritable_output_folder(tmp_path):
     folder.chmod(0o500)
     result = runner.invoke(app, ["annotate", str(make_video(tmp_path / "v.mp4")), "-o", str(folder / "o.mp4")])
     assert result.exit_code == 1
+
+
+def _tiny_model(tmp_path):
+    from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
+
+    make_classifier_onnx(tmp_path / "cls.onnx", [0.05, 0.9, 0.05], ["5_19_1", "3_24_n60", "background"])
+    return make_detector_onnx(tmp_path / "det.onnx", [[40, 30, 16, 16, 0.8]], ["sign"], imgsz=(64, 64),
+                              astute_classifier="cls.onnx", astute_tile="64")
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        pytest.param(["--no-voice"], "Ограничение скорости 60", id="ru-silent"),
+        pytest.param(["--lang", "en"], "Speed limit 60 km/h", id="en-spoken"),
+    ],
+)
+def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
+    import json
+
+    from astute_cli.types import has_audio_stream
+
+    video = make_video(tmp_path / "drive.mp4", n_frames=15, size_wh=(160, 96), fps=10.0)
+    out = tmp_path / "out" / "annotated.mp4"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["annotate", str(video), "--model", str(_tiny_model(tmp_path)), "-o", str(out), *args])
+    assert result.exit_code == 0, result.output
+    events = json.loads((tmp_path / "out" / "annotated.events.json").read_text(encoding="utf-8"))
+    assert events["frames"] == 15
+    assert [(e["sign"], e["value"], e["text"]) for e in events["events"]] == [("3_24", 60, text)]
+    assert has_audio_stream(out) is ("--no-voice" not in args)
+    assert text in result.output
