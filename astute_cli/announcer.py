@@ -39,11 +39,13 @@ class Announcer:
         split_window_s: a new track of the same sign and value within this many seconds of an alert is taken
             for the same sign (a track split, or the twin sign on the other side of the road) and not re-announced.
         hfov_deg: camera field of view, for ``estimate_distance``.
+        min_width_px: boxes narrower than this do not vote (a sign's class and value cannot be read from fewer
+            pixels); bigger waits for surer reads, and alerts later.
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
                  min_share: float = 0.6, history: int = 12, split_window_s: float = 2.0,
-                 hfov_deg: float = DEFAULT_HFOV_DEG) -> None:
+                 hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -52,6 +54,7 @@ class Announcer:
         self.history = history
         self.split_window_s = split_window_s
         self.hfov_deg = hfov_deg
+        self.min_width_px = min_width_px
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
         self.reset()
@@ -78,7 +81,7 @@ class Announcer:
         for i in np.argsort(-detections.confidence):
             track = int(detections.track_id[i])
             class_id = int(detections.class_id[i])
-            if track < 0 or self._silent[min(class_id, len(self.labels))]:
+            if track < 0 or self._silent[min(class_id, len(self.labels))] or detections.width[i] < self.min_width_px:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
             if track in self._announced:

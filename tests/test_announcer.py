@@ -74,3 +74,10 @@ def test_tracker_and_announcer_give_one_alert_per_sign_on_a_drive(fps):
         f = Detections(f.xyxy, f.confidence, np.array([2, 4])[: len(f)])
         alerts += announcer.update(tracker.update(f), i)
     assert sorted(a.sign for a in alerts) == ["3_13", "5_19_1"]
+
+
+def test_boxes_too_small_to_read_do_not_vote():
+    small = Detections(np.array([[100, 100, 110, 110]]), [0.9], [0], [1])
+    big = Detections(np.array([[100, 100, 125, 125]]), [0.9], [0], [1])
+    alerts = run(Announcer(LABELS, fps=10, min_width_px=18), [small] * 5 + [big] * 2)
+    assert [a.frame_index for a in alerts] == [6]

@@ -63,7 +63,7 @@ def _tiny_model(tmp_path):
     from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
 
     make_classifier_onnx(tmp_path / "cls.onnx", [0.05, 0.9, 0.05], ["5_19_1", "3_24_n60", "background"])
-    return make_detector_onnx(tmp_path / "det.onnx", [[40, 30, 16, 16, 0.8]], ["sign"], imgsz=(64, 64),
+    return make_detector_onnx(tmp_path / "det.onnx", [[40, 30, 24, 24, 0.8]], ["sign"], imgsz=(64, 64),
                               astute_classifier="cls.onnx", astute_tile="64")
 
 
