@@ -34,7 +34,7 @@ class VideoSink:
         preset: x264 speed preset; slower presets compress better and cost more CPU.
     """
 
-    def __init__(self, path: str | Path, info: VideoInfo, crf: int = 23, preset: str = "veryfast") -> None:
+    def __init__(self, path: str | Path, info: VideoInfo, crf: int = 23, preset: str = "superfast") -> None:
         self.path = Path(path)
         self.info = info
         self.crf = crf
