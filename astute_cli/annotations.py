@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from astute_cli.signs import lookup, make_label, parse_label
 
 FORMAT = "astute-clip-labels/1"
 READABLE_WIDTH_PX = 20.0
@@ -27,44 +28,10 @@ READABLE_WIDTH_PX = 20.0
 SHARED_PREFIX = "shared:"
 """A ``video`` starting with this is resolved inside the shared data folder (``paths.shared_data()``)."""
 
-_UNITS = {"3_11": "t", "3_12": "t", "3_13": "m", "3_14": "m", "3_15": "m", "3_16": "m",
-          "3_24": "km/h", "3_25": "km/h", "4_6": "km/h", "4_7": "km/h", "6_2": "km/h"}
-_VALUE_RE = re.compile(r"^(?P<code>.+?)_(?P<kind>[nr])(?P<value>\d+(?:[.,]\d+)?)$")
-
-
-def parse_label(label: str) -> tuple[str, float | None]:
-    """Split a model/RTSD label into (sign code, value): ``3_24_n60`` -> (``3_24``, 60.0)."""
-    try:
-        from astute_cli.signs import parse_label as catalogue_parse
-    except ImportError:
-        match = _VALUE_RE.match(label)
-        if match is None:
-            return label, None
-        return match["code"], float(match["value"].replace(",", "."))
-    return catalogue_parse(label)
-
 
 def unit_of(code: str) -> str | None:
     """The unit of a value sign's number (``km/h``, ``m``, ``t``), or None for signs without one."""
-    try:
-        from astute_cli.signs import lookup
-    except ImportError:
-        return _UNITS.get(code)
-    return lookup(code).unit or _UNITS.get(code)
-
-
-def make_label(code: str, value: float | None) -> str:
-    """The inverse of :func:`parse_label`: (``3_13``, 3.5) -> ``3_13_r3.5`` (the catalogue's rule)."""
-    try:
-        from astute_cli.signs import make_label as catalogue_make
-    except ImportError:
-        pass
-    else:
-        return catalogue_make(code, value)
-    if value is None:
-        return code
-    kind = "r" if unit_of(code) == "m" and code != "3_16" else "n"
-    return f"{code}_{kind}{float(value):g}"
+    return lookup(code).unit
 
 
 @dataclass

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from astute_cli.annotations import ClipLabels, SignTrack, is_clip_labels, load_clip_labels, parse_label
+from astute_cli.detector import box_iou
 from astute_cli.types import Announcement, Detections
 
 IOU_MATCH = 0.5
@@ -225,17 +226,6 @@ def _rounded(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------- frames
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 4) x (M, 4) xyxy -> (N, M) IoU."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def match_greedy(pred_xyxy: np.ndarray, pred_conf: np.ndarray, gt_xyxy: np.ndarray,

@@ -57,7 +57,8 @@ def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of two sets of xyxy boxes."""
+    """(N, M) IoU of two sets of xyxy boxes, (N, 4) and (M, 4)."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
     tl = np.maximum(a[:, None, :2], b[None, :, :2])
     br = np.minimum(a[:, None, 2:], b[None, :, 2:])
     inter = np.prod(np.clip(br - tl, 0, None), axis=2)

@@ -14,7 +14,7 @@ from tests.conftest import make_video
         pytest.param("rtsp://127.0.0.1/cam", True, id="rtsp"),
         pytest.param("http://127.0.0.1/v.mp4", True, id="http"),
         pytest.param("drive.mp4", False, id="file"),
-        pytest.param("/tmp/a b/drive.mov", False, id="file-with-space"),
+        pytest.param("videos/a b/drive.mov", False, id="file-with-space"),
     ],
 )
 def test_is_stream(src, expected):

@@ -5,6 +5,7 @@ import hashlib
 import numpy as np
 import pytest
 
+from astute_cli import signs
 from astute_cli.synth import pictograms, scene
 from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
 
@@ -20,18 +21,18 @@ pytestmark = pytest.mark.usefixtures("shared_data")
         pytest.param("3_24", ("3_24", None), id="bare-value-sign"),
     ],
 )
-def test_split_and_join_label(label, expected):
-    assert pictograms.split_label(label) == expected
-    assert pictograms.join_label(*expected) == label
+def test_split_and_make_label(label, expected):
+    assert signs.parse_label(label) == expected
+    assert signs.make_label(*expected) == label
 
 
 @pytest.mark.parametrize("label", ["3_24_n60", "3_24_n5", "3_13_r3.5", "3_11_n8", "4_6_n50", "6_2_n70", "5_19_1"])
 def test_value_is_printed_so_values_differ(label):
     image = pictograms.render_sign(label, 64)
     assert image.dtype == np.uint8 and image.shape[1] == 64 and image.shape[2] == 4
-    code, value = pictograms.split_label(label)
+    code, value = signs.parse_label(label)
     if value is not None:
-        other = pictograms.render_sign(pictograms.join_label(code, value + 1), 64)
+        other = pictograms.render_sign(signs.make_label(code, value + 1), 64)
         assert np.abs(image.astype(int) - other.astype(int)).sum() > 0, "a different value must look different"
 
 

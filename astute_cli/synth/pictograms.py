@@ -6,7 +6,6 @@ naming (``_n<int>``, ``_r<float>``) so a value can be learned as a class.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from astute_cli.paths import shared_data
+from astute_cli.signs import make_label, parse_label
 
 MASTER_PX = 192
 """Pictograms are rendered once at this width and resized down (rendering big then shrinking looks real)."""
@@ -37,23 +37,6 @@ VALUES: dict[str, tuple[float, ...]] = {
     "3_11": (3, 5, 7, 8, 9, 10, 12, 13, 15, 17, 20, 23, 25, 30, 35, 40),
     "3_12": (3, 5, 6, 8, 10, 12),
 }
-_LABEL = re.compile(r"^(?P<code>\d+(?:_\d+)*?)(?:_(?P<kind>[nr])(?P<value>\d+(?:\.\d+)?))?$")
-
-
-def split_label(label: str) -> tuple[str, float | None]:
-    """``3_24_n60`` → (``3_24``, 60.0); ``5_19_1`` → (``5_19_1``, None)."""
-    match = _LABEL.match(label)
-    if not match:
-        return label, None
-    value = match.group("value")
-    return match.group("code"), None if value is None else float(value)
-
-
-def join_label(code: str, value: float | None) -> str:
-    """Inverse of :func:`split_label` in RTSD's spelling (``_n60`` for integers, ``_r3.5`` otherwise)."""
-    if value is None:
-        return code
-    return f"{code}_n{int(value)}" if float(value).is_integer() else f"{code}_r{value:g}"
 
 
 def pictogram_dir() -> Path:
@@ -73,7 +56,7 @@ def available_labels() -> list[str]:
     """Every label we can render: pictogram codes, plus value variants of the value signs."""
     labels = []
     for code in pictogram_codes():
-        labels += [join_label(code, v) for v in VALUES[code]] if code in VALUES else [code]
+        labels += [make_label(code, v) for v in VALUES[code]] if code in VALUES else [code]
     return labels
 
 
@@ -85,7 +68,7 @@ def rtsd_labels() -> tuple[str, ...]:
 
 
 def renderable(label: str) -> bool:
-    code, value = split_label(label)
+    code, value = parse_label(label)
     return code in pictogram_codes() and (value is None or code in VALUE_STYLE)
 
 
@@ -103,7 +86,7 @@ def render_sign(label: str, size_px: int) -> np.ndarray:
 
 @lru_cache(maxsize=1024)
 def _master(label: str) -> np.ndarray:
-    code, value = split_label(label)
+    code, value = parse_label(label)
     if code not in pictogram_codes():
         raise ValueError(f"No pictogram for sign {code!r}")
     image = _load_pictogram(code)

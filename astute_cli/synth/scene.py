@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from astute_cli.paths import shared_data
-from astute_cli.synth.pictograms import available_labels, render_sign, renderable, split_label
+from astute_cli.signs import parse_label
+from astute_cli.synth.pictograms import available_labels, render_sign, renderable
 
 FRAME_WH = (1280, 720)
 US_SIGN_FRAMES = {"test2.jpg", "straight_lines1.jpg", "challenge2.jpg"}
@@ -242,7 +243,7 @@ def _place_pole(frame: np.ndarray, rng: np.random.Generator, labels: list[str] |
     for label in stack:
         if not renderable(label):
             continue
-        w = width if not split_label(label)[0].startswith("8_") else round(width * 1.1)
+        w = width if not parse_label(label)[0].startswith("8_") else round(width * 1.1)
         patch = sign_patch(label, w, rng)
         box = paste(frame, patch, round(cx - patch.shape[1] / 2), round(y))
         if box is not None and _visible_enough(box, patch):
