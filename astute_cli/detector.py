@@ -253,6 +253,24 @@ def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> D
     return Detections(boxes, found.confidence, found.class_id)[~drop]
 
 
+def square_crops(image: np.ndarray, xyxy: np.ndarray, size_hw: tuple[int, int], context: float = 0.1
+                 ) -> list[np.ndarray]:
+    """Square crops centred on each box, ``context`` of its longer side added on every side (edges replicated
+    past the frame), resized to ``size_hw``: what the crop classifier sees, in training and at run time."""
+    out = []
+    h, w = image.shape[:2]
+    for x1, y1, x2, y2 in np.asarray(xyxy, np.float32).reshape(-1, 4):
+        side = max(x2 - x1, y2 - y1) * (1 + 2 * context)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        a, b = round(cx - side / 2), round(cy - side / 2)
+        s = max(2, round(side))
+        crop = cv2.copyMakeBorder(image[max(b, 0):min(b + s, h), max(a, 0):min(a + s, w)],
+                                  max(-b, 0), max(b + s - h, 0), max(-a, 0), max(a + s - w, 0),
+                                  cv2.BORDER_REPLICATE)
+        out.append(cv2.resize(crop, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA))
+    return out
+
+
 class CropClassifier:
     """An ultralytics classification export: sign crop → class (RTSD label with value) and probability.
 
@@ -275,18 +293,7 @@ class CropClassifier:
 
     def crops(self, image: np.ndarray, xyxy: np.ndarray) -> list[np.ndarray]:
         """Square crops with context around each box, resized to the classifier's input."""
-        out = []
-        h, w = image.shape[:2]
-        for x1, y1, x2, y2 in xyxy:
-            side = max(x2 - x1, y2 - y1) * (1 + 2 * self.context)
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            a, b = round(cx - side / 2), round(cy - side / 2)
-            s = max(2, round(side))
-            crop = cv2.copyMakeBorder(image[max(b, 0):min(b + s, h), max(a, 0):min(a + s, w)],
-                                      max(-b, 0), max(b + s - h, 0), max(-a, 0), max(a + s - w, 0),
-                                      cv2.BORDER_REPLICATE)
-            out.append(cv2.resize(crop, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA))
-        return out
+        return square_crops(image, xyxy, self.size, self.context)
 
     def classify(self, image: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(class index (N,), probability (N,)) for each box of a BGR frame."""

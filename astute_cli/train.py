@@ -188,8 +188,42 @@ def _train_args(data: Path, task: str, imgsz: int, epochs: int, batch: int, devi
     if time_budget_h:
         args["time"] = float(time_budget_h)
     if task == "classify":
-        args["task"] = "classify"
+        args |= {"task": "classify", **CLASSIFY_AUGMENT}
     return args
+
+
+CLASSIFY_AUGMENT: dict[str, Any] = {"fliplr": 0.0, "scale": 0.25, "erasing": 0.1, "auto_augment": ""}
+"""Crop-classifier augmentation: no mirroring (it turns "turn left" into "turn right" and mirrors printed
+values), mild rescaling (the detector's boxes are tight), little erasing (a 20-px sign has no part to spare)."""
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["lr0=0.002", "cache=ram", "cos_lr=true"]`` → ``{"lr0": 0.002, "cache": "ram", "cos_lr": True}``.
+
+    Raises:
+        ValueError: an item is not KEY=VALUE.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"Bad --set {item!r}: expected KEY=VALUE, e.g. lr0=0.002")
+        out[key.strip()] = _parse_value(raw.strip())
+    return out
+
+
+def _parse_value(raw: str) -> Any:
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null", ""):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
 
 
 def _resume_overrides(overrides: dict[str, Any]) -> dict[str, Any]:

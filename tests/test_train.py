@@ -144,3 +144,34 @@ def test_train_one_epoch_logs_and_exports(tmp_path, task):
     meta = read_metadata(onnx_path)
     if task == "classify":
         assert "3_24_n60" in json.loads(meta["astute_values"])["classes"]
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        pytest.param([], {}, id="none"),
+        pytest.param(["lr0=0.002"], {"lr0": 0.002}, id="float"),
+        pytest.param(["patience=5", "cache=ram"], {"patience": 5, "cache": "ram"}, id="int-and-text"),
+        pytest.param(["cos_lr=True", "auto_augment="], {"cos_lr": True, "auto_augment": None}, id="bool-and-none"),
+        pytest.param([" mosaic = 0.5 "], {"mosaic": 0.5}, id="spaces"),
+    ],
+)
+def test_parse_overrides(items, expected):
+    from astute_cli.train import parse_overrides
+
+    assert parse_overrides(items) == expected
+
+
+@pytest.mark.parametrize("item", ["lr0", "=3", ""])
+def test_parse_overrides_rejects_what_is_not_key_value(item):
+    from astute_cli.train import parse_overrides
+
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_overrides([item])
+
+
+def test_classifier_training_never_mirrors_signs(tmp_path):
+    from astute_cli.train import _train_args
+
+    args = _train_args(tmp_path, "classify", 64, 1, 8, "cpu", tmp_path, "x", 0, None)
+    assert args["fliplr"] == 0.0 and args["task"] == "classify"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from astute_cli.synth import mining
+from astute_cli.synth.dataset import BACKGROUND
+from astute_cli.types import Detections
+
+SIGN_BOX = np.array([[100.0, 100.0, 140.0, 140.0]], np.float32)
+
+
+class _ScriptedDetector:
+    """Returns the same boxes for every frame."""
+
+    def __init__(self, boxes):
+        self.boxes, self.conf = np.asarray(boxes, np.float32).reshape(-1, 4), 0.25
+
+    def detect(self, frame):
+        return Detections(self.boxes, np.full(len(self.boxes), 0.9), np.zeros(len(self.boxes), np.int64))
+
+
+@pytest.fixture
+def scripted(monkeypatch, tmp_path):
+    """A fixed synthetic frame with one 3_24_n60 sign at SIGN_BOX, and a detector whose boxes a test sets."""
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    frame[100:140, 100:140] = (0, 0, 220)
+    monkeypatch.setattr(mining.scene, "compose", lambda rng, n_signs=None, labels=None: (
+        frame.copy(), SIGN_BOX.copy(), ["3_24_n60"]))
+    model = tmp_path / "det.onnx"
+    model.write_bytes(b"scripted")
+
+    def use(boxes):
+        monkeypatch.setitem(mining._DETECTORS, str(model), _ScriptedDetector(boxes))
+        return str(model)
+
+    return use
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        pytest.param([[101, 99, 141, 141]], ["3_24_n60"], id="box-on-sign-keeps-its-class"),
+        pytest.param([[600, 300, 630, 330]], [BACKGROUND], id="box-on-nothing-is-background"),
+        pytest.param([[120, 100, 160, 140]], [], id="half-on-sign-is-dropped"),
+        pytest.param([[101, 99, 141, 141], [600, 300, 630, 330]], ["3_24_n60", BACKGROUND], id="both"),
+        pytest.param([], [], id="nothing-found"),
+    ],
+)
+def test_mined_crop_labels(scripted, boxes, expected):
+    spec = mining.MiningSpec(frames=1, detector=scripted(boxes), size=32)
+    pairs = mining.mine_frame(spec, 0)
+    assert [label for label, _ in pairs] == expected
+    assert all(crop.shape == (32, 32, 3) for _, crop in pairs)
+
+
+def test_mined_set_layout_and_manifest(scripted, tmp_path):
+    out = tmp_path / "set"
+    spec = mining.MiningSpec(frames=10, detector=scripted([[101, 99, 141, 141], [600, 300, 630, 330]]),
+                             size=32, val_fraction=0.2)
+    manifest = mining.mine_classifier_crops(out, spec)
+    assert manifest["background"] == 10 and manifest["signs"] == 10
+    assert len(list((out / "train" / BACKGROUND).glob("m*.jpg"))) == 8
+    assert len(list((out / "val" / "3_24_n60").glob("m*.jpg"))) == 2
+    assert json.loads((out / "mined_manifest.json").read_text())["crops"] == 20
+
+
+def test_mining_without_a_model_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no such model file"):
+        mining.mine_classifier_crops(tmp_path / "set", mining.MiningSpec(frames=1, detector=str(tmp_path / "x.onnx")))
