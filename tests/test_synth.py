@@ -105,3 +105,21 @@ def test_classifier_set_layout(tmp_path):
         files = list(tmp_path.glob(f"*/{label}/*.jpg"))
         assert len(files) == 3
     assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == {"train", "val"}
+
+
+@pytest.mark.parametrize(
+    ("box", "kept"),
+    [
+        pytest.param([100, 100, 130, 130], 1, id="small-sign-inside"),
+        pytest.param([942, 283, 1069, 690], 1, id="post-marker-taller-than-crop"),
+        pytest.param([0, 0, 20, 20], 1, id="at-the-corner"),
+    ],
+)
+def test_crop_around_a_box_of_any_size(box, kept):
+    from astute_cli.synth.dataset import _crop
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    for seed in range(20):
+        crop, boxes, names = _crop(frame, np.array([box], np.float32), ["x"], 320, np.random.default_rng(seed), False)
+        assert crop.shape == (320, 320, 3)
+        assert len(boxes) == kept == len(names)

@@ -63,8 +63,8 @@ def _crop(frame: np.ndarray, boxes: np.ndarray, names: list[str], size: int, rng
         x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
     else:
         bx1, by1, bx2, by2 = boxes[rng.integers(len(boxes))]
-        x = int(np.clip(rng.integers(int(bx2) - size, int(bx1) + 1), 0, w - size))
-        y = int(np.clip(rng.integers(int(by2) - size, int(by1) + 1), 0, h - size))
+        x = int(np.clip(_start_over(rng, bx1, bx2, size), 0, w - size))
+        y = int(np.clip(_start_over(rng, by1, by2, size), 0, h - size))
     crop = frame[y:y + size, x:x + size].copy()
     shifted = boxes - np.float32([x, y, x, y])
     clipped = np.clip(shifted, 0, size)
@@ -72,6 +72,13 @@ def _crop(frame: np.ndarray, boxes: np.ndarray, names: list[str], size: int, rng
     keep = area(clipped) >= 0.5 * np.maximum(area(shifted), 1e-6)
     keep &= area(clipped) > 0
     return crop, clipped[keep], [n for n, k in zip(names, keep) if k]
+
+
+def _start_over(rng: np.random.Generator, lo: float, hi: float, size: int) -> int:
+    """A crop start whose ``size`` window holds [lo, hi]; inside it when the object is longer than the window
+    (an 8_22 post marker is three times taller than wide)."""
+    a, b = sorted((int(hi) - size, int(lo)))
+    return int(rng.integers(a, b + 1))
 
 
 def make_detector_set(out: str | Path, spec: DetectorSpec, workers: int = 1, coco: bool = False) -> dict:
