@@ -30,7 +30,8 @@ lint: setup
 	$(BIN)/ruff check astute_cli tests
 
 bench: setup
-	$(BIN)/astute benchmark --data ../shared/data/rtsd-sample/annotations.json --data annotations/ --json benchmarks/results/bundled.json
+	$(BIN)/astute benchmark --data ../shared/data/rtsd-sample/annotations.json --data annotations/ --threads 2 \
+		--json benchmarks/results/bundled.json --chart benchmarks/results/lead_time_by_size.png
 
 clean:
 	rm -rf out .pytest_cache

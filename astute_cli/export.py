@@ -3,16 +3,19 @@
 ``export_onnx`` needs the ``train`` extra (ultralytics, imported lazily); everything else needs only
 onnx and onnxruntime, so an ONNX model can be quantized on a machine without torch::
 
-    from astute_cli.export import export_onnx, quantize_int8, self_check
+    from astute_cli.export import export_onnx, labelled_frames, quantize_int8, self_check
 
     onnx_path = export_onnx("best.pt", "detector.onnx", imgsz=640, metadata={"astute_classifier": "classifier.onnx"})
     int8 = quantize_int8(onnx_path, "detector.int8.onnx", calib_dir="frames/")
-    print(self_check(onnx_path, int8, images).table())
+    print(self_check(onnx_path, int8, labelled_frames(100)).table())  # recall/precision vs exact labels
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -64,16 +67,24 @@ def _set_props(model: Any, metadata: dict[str, Any]) -> None:
 
 
 def _save_atomic(model: Any, out: Path) -> Path:
+    """Write through a temporary file beside ``out``, then rename: readers never see half a model."""
     import onnx
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(out)
     try:
         onnx.save(model, str(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a model is an ordinary file
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _temp_path(out: Path) -> Path:
@@ -197,69 +208,192 @@ def tail_nodes(model: Any) -> list[str]:
     and through the DFL's fixed 1x1 convolution. Quantizing that tail puts box pixels (0..640) and class
     scores (0..1) on one INT8 scale, which measured mAP50=0 on yolov8n.
     """
+    return _walk_tail(model)[0]
+
+
+def output_convs(model: Any) -> list[str]:
+    """Names of the last convolutions, whose outputs feed :func:`tail_nodes` (a YOLO head's box and class
+    logits): quantizing them puts every score of a tile on one 8-bit logit scale."""
+    return _walk_tail(model)[1]
+
+
+def _walk_tail(model: Any) -> tuple[list[str], list[str]]:
     producer = {out: node for node in model.graph.node for out in node.output}
     heavy = {"Conv", "ConvTranspose", "Gemm", "MatMul"}
-    tail, stack, seen = [], [o.name for o in model.graph.output], set()
+    tail, last, stack, seen = [], [], [o.name for o in model.graph.output], set()
     while stack:
         node = producer.get(stack.pop())
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
         if node.op_type in heavy and "dfl" not in node.name.lower():
+            last.append(node.name)
             continue
         tail.append(node.name)
         stack.extend(node.input)
-    return [name for name in tail if name]
+    return [name for name in tail if name], [name for name in last if name]
 
 
 class _ImageReader:
-    """onnxruntime CalibrationDataReader over preprocessed images."""
+    """onnxruntime CalibrationDataReader over preprocessed inputs, readable in slices (bounded memory)."""
 
     def __init__(self, input_name: str, batches: list[np.ndarray]) -> None:
-        self._items = iter([{input_name: b} for b in batches])
+        self._name, self._batches = input_name, batches
+        self.set_range(0, len(batches))
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self._items = iter(self._batches[start_index:end_index])
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self._items, None)
+        batch = next(self._items, None)
+        return None if batch is None else {self._name: batch}
+
+
+def _stride(n: int, most: int = 8) -> int:
+    """The largest slice of calibration inputs (dividing ``n``, at most ``most``) held in memory at once."""
+    return max(d for d in range(1, min(most, max(n, 1)) + 1) if n % d == 0)
+
+
+CALIB_SEED = 10_000
+"""Seed of the synthetic calibration frames (training sets are made with small seeds)."""
+CHECK_SEED = 20_000
+"""Seed of the labelled synthetic frames of the INT8 self-check: never calibrated on."""
+
+
+@dataclass(frozen=True)
+class Int8Recipe:
+    """How :func:`quantize_int8` quantizes a model.
+
+    Attributes:
+        fp32: node groups kept in FP32: ``tail`` (the box decode, :func:`tail_nodes`), ``outputs`` (the
+            convolutions feeding it, :func:`output_convs`), ``head`` (the whole module holding the tail,
+            ultralytics' Detect ``model.22``), ``first:N`` (the first N top-level modules, ``model.0`` to
+            ``model.N-1``: the high-resolution layers), or a node-name prefix (``/model.22/cv3.0/``).
+        method: activation calibration: ``minmax``, ``entropy`` or ``percentile``.
+        per_channel: per-channel weight scales.
+        reduce_range: 7-bit weights (for CPUs without VNNI that can overflow with 8 bits).
+        quant_format: ``qdq`` (QuantizeLinear/DequantizeLinear pairs) or ``qoperator`` (QLinearConv, ...).
+        n_calib: calibration inputs (detector tiles).
+    """
+
+    fp32: tuple[str, ...] = ("tail",)
+    method: str = "minmax"
+    per_channel: bool = True
+    reduce_range: bool = False
+    quant_format: str = "qdq"
+    n_calib: int = 64
+
+    def ort_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``onnxruntime.quantization.quantize_static``."""
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
+
+        methods = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+                   "percentile": CalibrationMethod.Percentile}
+        formats = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
+        if self.method not in methods or self.quant_format not in formats:
+            raise ValueError(f"Unknown INT8 recipe: method {self.method!r}, format {self.quant_format!r}")
+        return {"quant_format": formats[self.quant_format], "calibrate_method": methods[self.method],
+                "per_channel": self.per_channel, "reduce_range": self.reduce_range,
+                "activation_type": QuantType.QUInt8, "weight_type": QuantType.QInt8}
+
+    def describe(self) -> str:
+        """One line for the model's ``astute_int8`` metadata."""
+        return (f"{self.quant_format} {'per-channel' if self.per_channel else 'per-tensor'} {self.method}"
+                f"{' reduce-range' if self.reduce_range else ''}, fp32: {'+'.join(self.fp32) or 'none'}, "
+                f"{self.n_calib} calibration tiles")
+
+
+DEFAULT_RECIPE = Int8Recipe(fp32=("tail", "first:5"), method="entropy")
+"""The recipe of ``astute export --int8``: QDQ, per-channel INT8 weights, entropy-calibrated activations on 64
+synthetic 640 tiles, with the box decode and the five high-resolution modules ``model.0``-``model.4`` (stride
+2 to 8, 19 % of YOLOv8n's multiply-adds at 640) kept in FP32.
+
+Chosen on YOLOv8n det-v1 with labelled synthetic frames (seed ``CHECK_SEED``; 1 thread, tile latencies
+of FP32 and INT8 in one run): every recipe tried kept recall within 0.5 points of FP32, so the pick went by the
+borderline signs INT8 flips first (FP32 score 0.25-0.6), which harder footage has more of. On 900 frames (4,374
+signs, 320 borderline) the previous recipe (MinMax, decode tail only: 2.28x) lost 18 borderline signs; keeping
+``model.0``-``model.4`` in FP32 with entropy calibration lost 4, as few as any recipe, and is the fastest of
+those, at 1.92x (86 -> 44 ms per tile); adding the P3 class branch (``/model.22/cv3.0/``) also lost 4, at 1.68x.
+On 300 frames, the whole Detect head (37 %) in FP32 gave only 1.49x. See benchmarks/README.md, "FP32 vs INT8"."""
+
+
+def fp32_nodes(model: Any, groups: Iterable[str]) -> list[str]:
+    """Names of the nodes in the FP32 ``groups`` of :class:`Int8Recipe` (unknown groups raise ValueError)."""
+    names: list[str] = []
+    for group in groups:
+        if group == "tail":
+            names += tail_nodes(model)
+        elif group == "outputs":
+            names += output_convs(model)
+        elif group == "head":
+            modules = {_module(name) for name in tail_nodes(model)}
+            names += [n.name for n in model.graph.node if _module(n.name) in modules]
+        elif match := re.fullmatch(r"first:(\d+)", group):
+            first = set(list(dict.fromkeys(_module(n.name) for n in model.graph.node))[:int(match[1])])
+            names += [n.name for n in model.graph.node if _module(n.name) in first]
+        elif group.startswith("/"):
+            names += [n.name for n in model.graph.node if n.name.startswith(group)]
+        else:
+            raise ValueError(f"Unknown FP32 node group {group!r} (tail, outputs, head, first:N, /node/prefix)")
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _module(node_name: str) -> str:
+    """``/model.22/cv2.0/conv/Conv`` -> ``/model.22/``: the top module of an exported node (else the name)."""
+    parts = node_name.split("/")
+    return f"/{parts[1]}/" if node_name.startswith("/") and len(parts) > 2 else node_name
 
 
 def quantize_int8(onnx_in: str | Path, onnx_out: str | Path, calib_dir: str | Path | None = None,
-                  exclude_tail: bool = True, n_calib: int = 64, per_channel: bool = True,
-                  nodes_to_exclude: list[str] | None = None, seed: int = 0) -> Path:
-    """Static INT8 quantization (QDQ, per-channel weights, MinMax calibration), metadata kept.
+                  recipe: Int8Recipe | None = None, nodes_to_exclude: list[str] | None = None) -> Path:
+    """Static INT8 quantization by ``recipe`` (default :data:`DEFAULT_RECIPE`), metadata kept.
 
     Args:
         onnx_in: the FP32 model.
         onnx_out: where the INT8 model goes; nothing is left there on failure.
-        calib_dir: folder of calibration images [default: synthetic frames from ``astute_cli.synth``].
-        exclude_tail: keep :func:`tail_nodes` in FP32 (needed for detectors).
-        n_calib: calibration images used; more is slower and steadier.
-        per_channel: per-channel weight scales (better accuracy, same speed).
+        calib_dir: folder of calibration images [default: synthetic frames from ``astute_cli.synth``];
+            frames larger than the input are cut into the tiles the detector runs on.
+        recipe: what stays FP32, calibration method, weight scales, format, calibration tiles.
         nodes_to_exclude: more node names to keep in FP32.
-        seed: picks the crops of large calibration frames.
 
     Raises:
         ValueError: not an ONNX model, or no calibration images.
     """
     import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import quantize_static
 
+    recipe = recipe or DEFAULT_RECIPE
     onnx_in, onnx_out = Path(onnx_in), Path(onnx_out)
     model = load_onnx(onnx_in)
     name, height, width = input_shape(onnx_in)
-    images = calibration_images(calib_dir, n_calib, seed=seed)
-    batches = [preprocess(image, (height, width), seed=seed + i) for i, image in enumerate(images)]
-    exclude = list(nodes_to_exclude or []) + (tail_nodes(model) if exclude_tail else [])
+    frames = calibration_images(calib_dir, recipe.n_calib)
+    batches = calibration_tiles(frames, (height, width), _metadata_tile(model), recipe.n_calib)
+    exclude = list(nodes_to_exclude or []) + fp32_nodes(model, recipe.fp32)
     onnx_out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(onnx_out)
     try:
-        quantize_static(str(onnx_in), str(tmp), _ImageReader(name, batches), quant_format=QuantFormat.QDQ,
-                        per_channel=per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        nodes_to_exclude=exclude, calibrate_method=CalibrationMethod.MinMax)
+        with _quiet():
+            quantize_static(str(onnx_in), str(tmp), _ImageReader(name, batches), nodes_to_exclude=exclude,
+                            extra_options={"CalibStridedMinMax": _stride(len(batches))}, **recipe.ort_options())
         quantized = onnx.load(str(tmp))
-        _set_props(quantized, {p.key: p.value for p in model.metadata_props} | {"astute_int8": "1"})
+        _set_props(quantized, {p.key: p.value for p in model.metadata_props} | {"astute_int8": recipe.describe()})
         return _save_atomic(quantized, onnx_out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence onnxruntime.quantization's progress prints and its advice to pre-process the model."""
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def load_onnx(path: str | Path) -> Any:
@@ -277,18 +411,18 @@ def load_onnx(path: str | Path) -> Any:
     return model
 
 
-def calibration_images(calib_dir: str | Path | None, n: int = 64, seed: int = 0) -> list[np.ndarray]:
+def calibration_images(calib_dir: str | Path | None, n: int = 64) -> list[np.ndarray]:
     """Up to ``n`` BGR images: from ``calib_dir`` (sorted, evenly spaced) or synthetic frames.
 
     Raises:
         ValueError: the folder is missing or holds no readable image.
     """
     if calib_dir is None:
-        return synthetic_frames(n, seed)
+        return [frame.image for frame in labelled_frames(n, CALIB_SEED)]
     folder = Path(calib_dir)
     if not folder.is_dir():
         raise ValueError(f"Calibration folder does not exist: {str(folder)!r}")
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = list(iter_images(folder))
     if len(paths) > n:
         paths = [paths[i] for i in np.linspace(0, len(paths) - 1, n).astype(int)]
     images = [image for image in (cv2.imread(str(p)) for p in paths) if image is not None]
@@ -297,184 +431,224 @@ def calibration_images(calib_dir: str | Path | None, n: int = 64, seed: int = 0)
     return images
 
 
-def synthetic_frames(n: int = 64, seed: int = 0) -> list[np.ndarray]:
-    """``n`` synthetic 1280x720 dashcam frames with signs, from ``astute_cli.synth`` (seed apart from training's)."""
-    try:
-        from astute_cli.synth.dataset import DetectorSpec, detector_item
-    except ImportError as error:
-        raise ValueError("No synthetic frame generator available: pass a calibration folder (--calib DIR)") \
-            from error
-    spec = DetectorSpec(n=n, seed=10_000 + seed, full_frames=True)
-    return [detector_item(spec, index)[0] for index in range(n)]
+def iter_images(folder: str | Path) -> Iterator[Path]:
+    """Image files under ``folder``, sorted."""
+    yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def preprocess(image: np.ndarray, size_hw: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """(1, 3, H, W) float32 RGB 0..1 input.
+def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: int, n: int,
+                      work_width: int = 1280) -> list[np.ndarray]:
+    """Up to ``n`` (1, 3, H, W) float32 RGB 0..1 inputs, as the model sees them at run time.
 
-    Frames much larger than the input (a dashcam frame for a 640 detector) give a native-resolution crop
-    from the upper middle, where signs are, as the detector sees them at run time; others are resized.
+    With a ``tile`` (a detector's ``astute_tile``), frames much larger than the input (a dashcam frame for a
+    640 detector) are scaled to at most ``work_width`` and cut into the native-resolution tiles of the sign
+    band, as :class:`~astute_cli.detector.OnnxDetector` runs them; other images are letterboxed into the input.
     """
+    from astute_cli.detector import SIGN_ROI, letterbox, tiles_for
+
     height, width = size_hw
-    h, w = image.shape[:2]
-    if h >= 1.5 * height or w >= 1.5 * width:
-        rng = np.random.default_rng(seed)
-        canvas = np.full((max(h, height), max(w, width), 3), 114, np.uint8)
-        canvas[:h, :w] = image
-        y0 = int(rng.integers(0, max(1, min(h // 3, canvas.shape[0] - height) + 1)))
-        x0 = int(rng.integers(0, canvas.shape[1] - width + 1))
-        image = canvas[y0:y0 + height, x0:x0 + width]
-    else:
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    out = []
+    for image in images:
+        h, w = image.shape[:2]
+        crops = [image]
+        if tile and (h >= 1.5 * height or w >= 1.5 * width):
+            if w > work_width:
+                image = cv2.resize(image, None, fx=work_width / w, fy=work_width / w, interpolation=cv2.INTER_AREA)
+            crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in tiles_for(image.shape[1::-1], tile, SIGN_ROI)]
+        out.extend(_to_input(c if c.shape[:2] == size_hw else letterbox(c, size_hw)[0]) for c in crops)
+    return out[:n]
+
+
+def _to_input(image: np.ndarray) -> np.ndarray:
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
+
+
+def _metadata_tile(model: Any) -> int:
+    """The model's ``astute_tile`` (0: none, the whole image is letterboxed)."""
+    tile = {p.key: p.value for p in model.metadata_props}.get("astute_tile", "0")
+    return int(tile) if tile.isdigit() else 0
 
 
 # --- self-check ---
 
 
 @dataclass
+class LabelledFrame:
+    """A frame with exact labels: boxes (N, 4) xyxy in its pixels and their sign names."""
+
+    image: np.ndarray
+    boxes: np.ndarray
+    labels: list[str]
+
+
+def labelled_frames(n: int = 100, seed: int = CHECK_SEED) -> list[LabelledFrame]:
+    """``n`` synthetic 1280x720 dashcam frames with exact labels, from ``astute_cli.synth.scene.compose``.
+
+    Frame ``i`` comes from ``numpy.random.default_rng([seed, i])``: the same for the same seed. Check frames
+    (:data:`CHECK_SEED`) and calibration frames (:data:`CALIB_SEED`) never share a seed with each other.
+    """
+    try:
+        from astute_cli.synth import scene
+    except ImportError as error:
+        raise ValueError("No synthetic frame generator available: pass a calibration folder (--calib DIR)") \
+            from error
+    return [LabelledFrame(*scene.compose(np.random.default_rng([seed, i]))) for i in range(n)]
+
+
+@dataclass
 class ModelReport:
-    """Size, speed and quality of one model on the check images."""
+    """Size, speed and quality of one model on the labelled check frames."""
 
     path: str
     size_mb: float
-    latency_ms: float
+    latency_ms: float  # detector: per tile of the sign band; classifier: per sign crop
+    recall: float  # detector: labelled signs found (IoU >= 0.5, any class); classifier: top-1 accuracy
+    precision: float  # detector: found boxes that are labelled signs; classifier: nan
     agreement: float  # detector: F1 of its boxes against the reference's; classifier: top-1 agreement
-    score_r: float = 1.0  # Pearson correlation of its class scores with the reference's, over all outputs
 
 
 @dataclass
 class CheckResult:
-    """FP32 and exported model side by side."""
+    """FP32 and quantized model side by side on the same labelled frames."""
 
     reference: ModelReport
     candidate: ModelReport
     kind: str
     images: int
+    signs: int
 
     @property
     def loss(self) -> float:
-        """How much agreement the candidate lost against the reference (0 = identical answers)."""
-        return self.reference.agreement - self.candidate.agreement
+        """Recall (classifier: accuracy) the candidate lost against the reference; where no crop's label is
+        one of a classifier's classes, the share of answers that changed."""
+        if np.isnan(self.reference.recall):
+            return self.reference.agreement - self.candidate.agreement
+        return self.reference.recall - self.candidate.recall
+
+    @property
+    def metric(self) -> str:
+        """What :attr:`loss` is measured in."""
+        if self.kind == "detect":
+            return "recall"
+        return "top-1 agreement" if np.isnan(self.reference.recall) else "top-1 accuracy"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "images": self.images, "loss": self.loss,
+        return {"kind": self.kind, "images": self.images, "signs": self.signs, "loss": self.loss,
                 "reference": asdict(self.reference), "candidate": asdict(self.candidate)}
 
     def table(self) -> Any:
         from rich.table import Table
 
-        what = {"detect": "box F1 vs FP32", "classify": "top-1 agreement"}.get(self.kind, "output agreement")
-        table = Table(title=f"self-check on {self.images} images ({self.kind})")
-        for column in ("model", "size, MB", "latency, ms", what, "score r"):
+        per = "tile" if self.kind == "detect" else "crop"
+        recall = "recall" if self.kind == "detect" else "top-1 accuracy"
+        table = Table(title=f"self-check: {self.images} labelled synthetic frames, {self.signs} signs "
+                            f"({self.kind}, IoU >= 0.5)")
+        for column in ("model", "size, MB", f"ms per {per}", recall, "precision", "agreement with FP32"):
             table.add_column(column)
         for report in (self.reference, self.candidate):
             table.add_row(Path(report.path).name, f"{report.size_mb:.2f}", f"{report.latency_ms:.1f}",
-                          f"{report.agreement:.3f}", f"{report.score_r:.3f}")
+                          _fmt(report.recall), _fmt(report.precision), f"{report.agreement:.3f}")
         return table
 
 
-def self_check(reference: str | Path, candidate: str | Path, images: list[np.ndarray], conf: float = 0.25,
-               iou: float = 0.5, threads: int | None = None) -> CheckResult:
-    """Run both models on the same images and compare the candidate's answers with the reference's.
+def _fmt(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.3f}"
 
-    The reference agrees with itself (1.0); the candidate's agreement is the F1 of its boxes matched to
-    the reference's at ``iou`` (detectors, output (1, 4+C, N)), its top-1 agreement (classifiers, (1, C)),
-    or the share of images whose outputs have cosine similarity above 0.99 (anything else).
+
+def self_check(reference: str | Path, candidate: str | Path, frames: list[LabelledFrame], iou: float = 0.5,
+               threads: int | None = None) -> CheckResult:
+    """Run both models the way the product runs them on labelled frames and score them against the labels.
+
+    Detectors run through :class:`~astute_cli.detector.OnnxDetector` (native tiles of the sign band, the
+    model's ``astute_conf``); recall and precision are class-agnostic at ``iou``; agreement is the F1 of
+    the candidate's boxes matched to the reference's. Classifiers run through
+    :class:`~astute_cli.detector.CropClassifier` on the labelled boxes: top-1 accuracy over the crops whose
+    label is one of its classes, and top-1 agreement with the reference.
     """
-    run_ref, run_cand = _session(reference, threads), _session(candidate, threads)
-    name, height, width = input_shape(reference)
-    inputs = [preprocess(image, (height, width), seed=i) for i, image in enumerate(images)]
-    ref_out, ref_ms = _run_all(run_ref, name, inputs)
-    cand_out, cand_ms = _run_all(run_cand, name, inputs)
-    kind = _output_kind(ref_out[0])
-    scores = [_agreement(kind, a, b, conf, iou) for a, b in zip(ref_out, cand_out, strict=True)]
-    agreement = float(np.mean(scores)) if scores else 1.0
-    score_r = _score_correlation(kind, ref_out, cand_out)
-    return CheckResult(_report(reference, ref_ms, 1.0), _report(candidate, cand_ms, agreement, score_r), kind,
-                       len(inputs))
+    if not frames:
+        raise ValueError("The self-check needs at least one labelled frame")
+    kind = model_kind(reference)
+    run = _run_detector if kind == "detect" else _run_classifier
+    ref_answers, ref_ms, names = run(reference, frames, threads)
+    cand_answers, cand_ms, _ = run(candidate, frames, threads)
+    score = _score_boxes if kind == "detect" else _score_classes
+    ref_recall, ref_precision, _ = score(frames, ref_answers, ref_answers, names, iou)
+    recall, precision, agreement = score(frames, cand_answers, ref_answers, names, iou)
+    signs = sum(len(frame.boxes) for frame in frames)
+    return CheckResult(_report(reference, ref_ms, ref_recall, ref_precision, 1.0),
+                       _report(candidate, cand_ms, recall, precision, agreement), kind, len(frames), signs)
 
 
-def _score_correlation(kind: str, ref: list[np.ndarray], cand: list[np.ndarray]) -> float:
-    # Box F1 is 1.0 when neither model finds anything; the score correlation still shows drift.
-    pick = (lambda o: o[:, 4:]) if kind == "detect" else (lambda o: o)
-    a = np.concatenate([pick(o).reshape(-1) for o in ref]).astype(np.float64)
-    b = np.concatenate([pick(o).reshape(-1) for o in cand]).astype(np.float64)
-    if a.std() < 1e-12 or b.std() < 1e-12:
-        return float(np.allclose(a, b))
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _session(path: str | Path, threads: int | None) -> Any:
+def model_kind(path: str | Path) -> str:
+    """``classify`` for a model with a (N, classes) output, else ``detect``."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return "classify" if len(session.get_outputs()[0].shape) == 2 else "detect"
 
 
-def _run_all(session: Any, name: str, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], float]:
-    session.run(None, {name: inputs[0]})  # warm-up
-    outputs, started = [], time.perf_counter()
-    for x in inputs:
-        outputs.append(session.run(None, {name: x})[0])
-    return outputs, 1000 * (time.perf_counter() - started) / max(len(inputs), 1)
+def _run_detector(path: str | Path, frames: list[LabelledFrame], threads: int | None
+                  ) -> tuple[list[np.ndarray], float, list[str]]:
+    """Boxes found in each frame and milliseconds per tile."""
+    from astute_cli.detector import OnnxDetector, tiles_for
+
+    detector = OnnxDetector(path, threads=threads)
+    detector.conf = float(detector.metadata.get("astute_conf", detector.conf))
+    detector.detect(frames[0].image)  # warm-up
+    found, seconds, tiles = [], 0.0, 0
+    for frame in frames:
+        started = time.perf_counter()
+        found.append(detector.detect(frame.image).xyxy)
+        seconds += time.perf_counter() - started
+        h, w = frame.image.shape[:2]
+        tiles += len(tiles_for((w, h), detector.tile, detector.roi)) if detector.tile else 1
+    return found, 1000 * seconds / max(tiles, 1), detector.labels
 
 
-def _report(path: str | Path, latency_ms: float, agreement: float, score_r: float = 1.0) -> ModelReport:
-    return ModelReport(str(path), Path(path).stat().st_size / 2**20, latency_ms, agreement, score_r)
+def _run_classifier(path: str | Path, frames: list[LabelledFrame], threads: int | None
+                    ) -> tuple[list[np.ndarray], float, list[str]]:
+    """Top-1 class of each labelled box and milliseconds per crop."""
+    from astute_cli.detector import CropClassifier
+
+    classifier = CropClassifier(path, threads=threads)
+    answers, started = [], time.perf_counter()
+    for frame in frames:
+        answers.append(classifier.classify(frame.image, frame.boxes)[0])
+    crops = sum(len(frame.boxes) for frame in frames)
+    return answers, 1000 * (time.perf_counter() - started) / max(crops, 1), classifier.labels
 
 
-def _output_kind(output: np.ndarray) -> str:
-    if output.ndim == 3 and output.shape[0] == 1 and 5 <= output.shape[1] < output.shape[2]:
-        return "detect"
-    if output.ndim == 2:
-        return "classify"
-    return "tensor"
+def _score_boxes(frames: list[LabelledFrame], found: list[np.ndarray], reference: list[np.ndarray],
+                 names: list[str], iou: float) -> tuple[float, float, float]:
+    """Recall and precision against the labels, mean box F1 against the reference's boxes."""
+    hits = sum(match_count(frame.boxes, boxes, iou) for frame, boxes in zip(frames, found, strict=True))
+    truth, boxes = sum(len(frame.boxes) for frame in frames), sum(len(b) for b in found)
+    agreement = np.mean([_box_f1(r, c, iou) for r, c in zip(reference, found, strict=True)]) if found else 1.0
+    return hits / max(truth, 1), hits / boxes if boxes else float("nan"), float(agreement)
 
 
-def _agreement(kind: str, ref: np.ndarray, cand: np.ndarray, conf: float, iou: float) -> float:
-    if kind == "classify":
-        return float(np.mean(ref.argmax(-1) == cand.argmax(-1)))
-    if kind == "detect":
-        return _box_f1(decode(ref, conf), decode(cand, conf), iou)
-    a, b = ref.reshape(-1).astype(np.float64), cand.reshape(-1).astype(np.float64)
-    cosine = a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12)
-    return float(cosine > 0.99)
+def _score_classes(frames: list[LabelledFrame], answers: list[np.ndarray], reference: list[np.ndarray],
+                   names: list[str], iou: float) -> tuple[float, float, float]:
+    """Top-1 accuracy over crops whose label is a class (nan: none is), top-1 agreement with the reference."""
+    index = {name: i for i, name in enumerate(names)}
+    truth = np.array([index.get(label, -1) for frame in frames for label in frame.labels], np.int64)
+    got = np.concatenate(answers) if answers else np.zeros(0, np.int64)
+    ref = np.concatenate(reference) if reference else np.zeros(0, np.int64)
+    known = truth >= 0
+    accuracy = float(np.mean(got[known] == truth[known])) if known.any() else float("nan")
+    return accuracy, float("nan"), float(np.mean(got == ref)) if len(got) else 1.0
 
 
-def decode(output: np.ndarray, conf: float = 0.25, iou: float = 0.5) -> np.ndarray:
-    """(K, 6) x1 y1 x2 y2 score class of an ultralytics (1, 4+C, N) detector output, after NMS."""
-    pred = output[0].T
-    scores = pred[:, 4:].max(1)
-    keep = scores >= conf
-    if not keep.any():
-        return np.zeros((0, 6), np.float32)
-    pred, scores = pred[keep], scores[keep]
-    cx, cy, w, h = pred[:, 0], pred[:, 1], pred[:, 2], pred[:, 3]
-    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
-    index = cv2.dnn.NMSBoxes(np.stack([boxes[:, 0], boxes[:, 1], w, h], 1).tolist(), scores.tolist(), conf, iou)
-    index = np.asarray(index, int).reshape(-1)
-    classes = pred[index, 4:].argmax(1)
-    return np.column_stack([boxes[index], scores[index], classes]).astype(np.float32)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of xyxy boxes."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+def _report(path: str | Path, latency_ms: float, recall: float, precision: float, agreement: float
+            ) -> ModelReport:
+    return ModelReport(str(path), Path(path).stat().st_size / 2**20, latency_ms, recall, precision, agreement)
 
 
 def match_count(truth: np.ndarray, found: np.ndarray, iou: float = 0.5) -> int:
     """Greedy one-to-one matches between ``truth`` and ``found`` xyxy boxes at IoU >= ``iou``."""
+    from astute_cli.detector import box_iou
+
     if not len(truth) or not len(found):
         return 0
     overlaps = box_iou(truth[:, :4], found[:, :4])
@@ -493,53 +667,64 @@ def _box_f1(ref: np.ndarray, cand: np.ndarray, iou: float) -> float:
 
 
 def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int = 640, int8: bool = False,
-                     calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.05,
-                     force: bool = False, metadata: dict[str, Any] | None = None,
-                     n_check: int = 32) -> tuple[Path, CheckResult | None]:
+                     calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.01,
+                     force: bool = False, metadata: dict[str, Any] | None = None, n_check: int = 200,
+                     threads: int | None = None) -> tuple[Path, CheckResult | None]:
     """What ``astute export`` does: .pt -> ONNX (-> INT8), metadata stamped, self-checked.
 
     Args:
         model: a ``.pt`` (needs the train extra) or a ``.onnx`` (for ``int8`` or re-stamping metadata).
         out: target [default: beside ``model``: ``<stem>.onnx`` or ``<stem>.int8.onnx``].
-        tolerance: largest agreement an INT8 model may lose against its FP32 model; bigger accepts worse models.
+        tolerance: largest recall (classifier: top-1 accuracy) the INT8 model may lose against FP32 on the
+            labelled check frames, as a fraction (0.01 = 1 point); bigger accepts worse models.
         force: keep an INT8 model that loses more than ``tolerance``.
+        n_check: labelled synthetic frames of the self-check (seed :data:`CHECK_SEED`).
+        threads: onnxruntime threads of the self-check [default: ``ASTUTE_THREADS``, else all cores].
 
     Raises:
-        ValueError: bad input, or an INT8 model that lost too much (and no file is left).
+        ValueError: bad input, or an INT8 model that lost too much (``out`` is then left as it was).
     """
     model = Path(model)
     if model.suffix not in (".pt", ".onnx") or not model.is_file():
         raise ValueError(f"Not a model file (.pt or .onnx): {str(model)!r}")
-    default = model.with_suffix(".int8.onnx" if int8 else ".onnx")
-    out = Path(out) if out else default
+    out = Path(out) if out else model.with_suffix(".int8.onnx" if int8 else ".onnx")
     if out.resolve() == model.resolve() and (int8 or model.suffix == ".pt"):
         raise ValueError(f"Output would overwrite the input model: {str(out)!r}")
     with tempfile.TemporaryDirectory(prefix="astute-export-") as work:
-        fp32 = model
-        if model.suffix == ".pt":
-            fp32 = export_onnx(model, out if not int8 else Path(work) / "fp32.onnx", imgsz, opset, metadata)
-        elif metadata:
-            load_onnx(model)
-            fp32 = write_metadata(model, metadata, out if not int8 else Path(work) / "fp32.onnx")
-        else:
-            load_onnx(model)
+        fp32 = _fp32_model(model, out if not int8 else Path(work) / "fp32.onnx", imgsz, opset, metadata)
         if not int8:
             return fp32, None
-        images = calibration_images(calib_dir, n_check * 3)
-        calib_set, check_set = images[0::3] + images[1::3], images[2::3] or images
-        calib_folder = Path(work) / "calib"
-        calib_folder.mkdir()
-        for i, image in enumerate(calib_set):
-            cv2.imwrite(str(calib_folder / f"{i:04d}.png"), image)
-        quantize_int8(fp32, out, calib_folder, n_calib=len(calib_set))
-        result = self_check(fp32, out, check_set)
-        if result.loss > tolerance and not force:
-            out.unlink(missing_ok=True)
-            raise ValueError(f"INT8 model lost {result.loss:.3f} agreement against FP32 (tolerance {tolerance}); "
+        candidate = quantize_int8(fp32, Path(work) / out.name, calib_dir)
+        result = self_check(fp32, candidate, labelled_frames(n_check, CHECK_SEED), threads=threads or _env_threads())
+        if result.loss > tolerance + 1e-9 and not force:
+            raise ValueError(f"INT8 model lost {100 * result.loss:.1f} points of {result.metric} against FP32 on "
+                             f"{result.images} labelled frames (tolerance {100 * tolerance:g}); "
                              "not written (--force keeps it)")
+        result.candidate.path = str(_move_atomic(candidate, out))
         return out, result
 
 
-def iter_images(folder: str | Path) -> Iterator[Path]:
-    """Image files under ``folder``, sorted."""
-    yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+def _move_atomic(src: Path, out: Path) -> Path:
+    """Put ``src`` at ``out`` (any file system) so that ``out`` is either the old file or the whole new one."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(out)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _fp32_model(model: Path, out: Path, imgsz: int, opset: int, metadata: dict[str, Any] | None) -> Path:
+    """The FP32 ONNX model: exported from ``.pt``, restamped with ``metadata``, or ``model`` itself."""
+    if model.suffix == ".pt":
+        return export_onnx(model, out, imgsz, opset, metadata)
+    load_onnx(model)
+    return write_metadata(model, metadata, out) if metadata else model
+
+
+def _env_threads() -> int | None:
+    value = os.environ.get("ASTUTE_THREADS")
+    return int(value) if value else None

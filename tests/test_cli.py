@@ -89,3 +89,20 @@ def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
     assert [(e["sign"], e["value"], e["text"]) for e in events["events"]] == [("3_24", 60, text)]
     assert has_audio_stream(out) is ("--no-voice" not in args)
     assert text in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--mine-with", "{tmp}/missing.onnx"], "no such model file", id="mine-with-missing-model"),
+        pytest.param(["--set", "lr0"], "expected KEY=VALUE", id="train-bad-set"),
+    ],
+)
+def test_synth_and_train_bad_options_are_one_line(tmp_path, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    command = (["synth", "classifier", str(tmp_path / "set"), "--per-class", "0"] if args[0] == "--mine-with"
+               else ["train", str(tmp_path)])
+    result = runner.invoke(app, [*command, *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1

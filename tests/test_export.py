@@ -16,6 +16,13 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from astute_cli import export  # noqa: E402
 from astute_cli.cli import app  # noqa: E402
+from astute_cli.export import Int8Recipe, LabelledFrame  # noqa: E402
+from tests.onnx_factories import make_detector_onnx as make_scripted_detector  # noqa: E402
+
+TRUTH = [22, 22, 42, 42]  # the labelled sign of the scripted check frames
+HIT = [32, 32, 20, 20, 0.9]  # a scripted detector row (cx, cy, w, h, score) on TRUTH
+MISS = [10, 10, 8, 8, 0.9]  # a confident box where there is no sign
+WEAK = [32, 32, 20, 20, 0.1]  # the sign, below the detector's confidence
 
 
 def make_classifier_onnx(path: Path, size: int = 32, classes: int = 4, seed: int = 0) -> Path:
@@ -43,13 +50,16 @@ def make_classifier_onnx(path: Path, size: int = 32, classes: int = 4, seed: int
 
 
 def make_detector_onnx(path: Path, size: int = 32) -> Path:
-    """Conv -> Reshape -> Split(box, cls) -> box*stride, Sigmoid(cls) -> Concat: the shape of a YOLO head."""
+    """Stem conv -> head conv -> Reshape -> Split(box, cls) -> box*stride, Sigmoid(cls) -> Concat: a YOLO's shape."""
     rng = np.random.default_rng(1)
-    inits = [numpy_helper.from_array(rng.normal(0, 0.3, (5, 3, 3, 3)).astype(np.float32), "w"),
+    inits = [numpy_helper.from_array(rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32), "stem_w"),
+             numpy_helper.from_array(rng.normal(0, 0.3, (5, 3, 3, 3)).astype(np.float32), "w"),
              numpy_helper.from_array(np.array([1, 5, -1], np.int64), "shape"),
              numpy_helper.from_array(np.array([4, 1], np.int64), "split"),
              numpy_helper.from_array(np.array(8.0, np.float32), "stride")]
-    nodes = [helper.make_node("Conv", ["images", "w"], ["c"], name="/model.22/cv2.0/conv", pads=[1, 1, 1, 1]),
+    nodes = [helper.make_node("Conv", ["images", "stem_w"], ["s"], name="/model.0/conv/Conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["s"], ["sr"], name="/model.0/act/Relu"),
+             helper.make_node("Conv", ["sr", "w"], ["c"], name="/model.22/cv2.0/conv", pads=[1, 1, 1, 1]),
              helper.make_node("Reshape", ["c", "shape"], ["flat"], name="/model.22/reshape"),
              helper.make_node("Split", ["flat", "split"], ["box", "cls"], name="/model.22/split", axis=1),
              helper.make_node("Mul", ["box", "stride"], ["box_px"], name="/model.22/mul"),
@@ -63,6 +73,17 @@ def make_detector_onnx(path: Path, size: int = 32) -> Path:
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def check_frames(n: int = 2, size: int = 64) -> list[LabelledFrame]:
+    """Grey frames, each with one labelled sign at TRUTH."""
+    return [LabelledFrame(np.full((size, size, 3), 90, np.uint8), np.float32([TRUTH]), ["sign"]) for _ in range(n)]
+
+
+def disc_frames(folder: Path) -> list[LabelledFrame]:
+    """The calibration discs as labelled crops for a classifier: one box around each disc, label 'a'."""
+    images = export.calibration_images(folder)
+    return [LabelledFrame(image, np.float32([[8, 8, 40, 40]]), ["a"]) for image in images]
 
 
 def make_images(folder: Path, n: int = 12, size: int = 48, seed: int = 0) -> Path:
@@ -115,34 +136,100 @@ def test_write_metadata_keeps_existing_keys(tiny):
     assert meta["names"].startswith("{0:")
     assert meta["astute_tile"] == "640"
     assert json.loads(meta["astute_values"]) == {"classes": {}}
+    assert tiny.stat().st_mode & 0o777 == 0o666 & ~export._umask()  # not mkstemp's 0600
 
 
 def test_quantize_int8_keeps_metadata_and_answers(tmp_path, tiny, calib):
-    out = export.quantize_int8(tiny, tmp_path / "tiny.int8.onnx", calib_dir=calib)
+    recipe = Int8Recipe(fp32=("tail",))  # the default's first:5 would be all but one of this tiny model's nodes
+    out = export.quantize_int8(tiny, tmp_path / "tiny.int8.onnx", calib_dir=calib, recipe=recipe)
     meta = export.read_metadata(out)
-    assert meta["astute_int8"] == "1" and "names" in meta
+    assert meta["astute_int8"] == recipe.describe() and "names" in meta
     ops = {node.op_type for node in onnx.load(str(out)).graph.node}
     assert "QuantizeLinear" in ops
-    result = export.self_check(tiny, out, export.calibration_images(calib))
-    assert result.kind == "classify"
+    result = export.self_check(tiny, out, disc_frames(calib), threads=1)
+    assert result.kind == "classify" and result.signs == 12
     assert result.candidate.agreement >= 0.8
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp.onnx")] == []
 
 
-def test_tail_nodes_are_the_decode_after_the_last_conv(tmp_path):
+DECODE = {"/model.22/concat", "/model.22/mul", "/model.22/sigmoid", "/model.22/split", "/model.22/reshape"}
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected", "expectation"),
+    [
+        pytest.param(("tail",), DECODE, DoesNotRaise(), id="tail"),
+        pytest.param(("outputs",), {"/model.22/cv2.0/conv"}, DoesNotRaise(), id="output-convs"),
+        pytest.param(("head",), DECODE | {"/model.22/cv2.0/conv"}, DoesNotRaise(), id="head"),
+        pytest.param(("first:1",), {"/model.0/conv/Conv", "/model.0/act/Relu"}, DoesNotRaise(), id="first-module"),
+        pytest.param(("tail", "first:1"), DECODE | {"/model.0/conv/Conv", "/model.0/act/Relu"}, DoesNotRaise(),
+                     id="tail-and-first-module"),
+        pytest.param(("first:9",), DECODE | {"/model.0/conv/Conv", "/model.0/act/Relu", "/model.22/cv2.0/conv"},
+                     DoesNotRaise(), id="more-modules-than-there-are"),
+        pytest.param(("/model.22/cv2",), {"/model.22/cv2.0/conv"}, DoesNotRaise(), id="name-prefix"),
+        pytest.param((), set(), DoesNotRaise(), id="none"),
+        pytest.param(("neck",), None, pytest.raises(ValueError, match="Unknown FP32 node group"), id="unknown"),
+    ],
+)
+def test_fp32_nodes_by_group(tmp_path, groups, expected, expectation):
     model = onnx.load(str(make_detector_onnx(tmp_path / "det.onnx")))
-    tail = export.tail_nodes(model)
-    assert set(tail) == {"/model.22/concat", "/model.22/mul", "/model.22/sigmoid", "/model.22/split",
-                         "/model.22/reshape"}
+    with expectation:
+        assert set(export.fp32_nodes(model, groups)) == expected
 
 
-def test_quantized_detector_keeps_tail_in_fp32(tmp_path, calib):
+@pytest.mark.parametrize(
+    ("recipe", "quantized_op"),
+    [
+        pytest.param(Int8Recipe(), "QuantizeLinear", id="default"),
+        pytest.param(Int8Recipe(method="entropy", n_calib=8), "QuantizeLinear", id="entropy"),
+        pytest.param(Int8Recipe(method="percentile", per_channel=False), "QuantizeLinear", id="percentile"),
+        pytest.param(Int8Recipe(fp32=("head",), reduce_range=True), "QuantizeLinear", id="head-fp32"),
+        pytest.param(Int8Recipe(fp32=("tail", "/model.22/cv2")), "QuantizeLinear", id="tail-and-prefix"),
+        pytest.param(Int8Recipe(quant_format="qoperator"), "QLinearConv", id="qoperator"),
+    ],
+)
+def test_quantized_detector_keeps_tail_in_fp32(tmp_path, calib, recipe, quantized_op):
     det = make_detector_onnx(tmp_path / "det.onnx")
-    out = export.quantize_int8(det, tmp_path / "det.int8.onnx", calib_dir=calib)
+    out = export.quantize_int8(det, tmp_path / "det.int8.onnx", calib_dir=calib, recipe=recipe)
     graph = onnx.load(str(out)).graph
     producer = {o: n for n in graph.node for o in n.output}
     assert producer["output0"].op_type == "Concat"
     assert all(producer[i].op_type != "DequantizeLinear" for i in producer["output0"].input)
+    assert quantized_op in {n.op_type for n in graph.node}
+    assert export.read_metadata(out)["astute_int8"] == recipe.describe()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "message"),
+    [
+        pytest.param(Int8Recipe(method="kl"), "Unknown INT8 recipe", id="bad-method"),
+        pytest.param(Int8Recipe(quant_format="int4"), "Unknown INT8 recipe", id="bad-format"),
+        pytest.param(Int8Recipe(fp32=("neck",)), "Unknown FP32 node group", id="bad-group"),
+    ],
+)
+def test_quantize_rejects_bad_recipes(tmp_path, calib, recipe, message):
+    with pytest.raises(ValueError, match=message):
+        export.quantize_int8(make_detector_onnx(tmp_path / "det.onnx"), tmp_path / "out.onnx", calib, recipe)
+    assert not (tmp_path / "out.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    ("frame_hw", "model_hw", "tile", "expected"),
+    [
+        pytest.param((720, 1280), (640, 640), 640, 2, id="dashcam-frame-two-tiles"),
+        pytest.param((1080, 1920), (640, 640), 640, 2, id="full-hd-scaled-to-1280-two-tiles"),
+        pytest.param((720, 1280), (640, 640), 0, 1, id="no-tile-letterboxed"),
+        pytest.param((48, 48), (32, 32), 32, 4, id="tiles-of-a-small-detector"),
+        pytest.param((48, 48), (32, 32), 0, 1, id="classifier-crop-resized"),
+    ],
+)
+def test_calibration_tiles_are_what_the_detector_sees(frame_hw, model_hw, tile, expected):
+    frame = np.random.default_rng(0).integers(0, 255, (*frame_hw, 3), dtype=np.uint8)
+    tiles = export.calibration_tiles([frame], model_hw, tile, n=10)
+    assert len(tiles) == expected
+    assert all(t.shape == (1, 3, *model_hw) and t.dtype == np.float32 and t.max() <= 1 for t in tiles)
+    if (frame_hw, tile) == ((720, 1280), 640):  # the left tile is the frame's top-left 640 x 640, unscaled
+        np.testing.assert_allclose(tiles[0][0, ::-1].transpose(1, 2, 0) * 255, frame[:640, :640], atol=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -159,56 +246,146 @@ def test_quantize_rejects_bad_models(tmp_path, calib, make_input, message):
     assert not (tmp_path / "out.onnx").exists()
 
 
-def test_quantize_rejects_empty_calibration_folder(tmp_path, tiny):
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        pytest.param("empty", "No readable images", id="empty"),
+        pytest.param("missing", "does not exist", id="missing"),
+        pytest.param("text-only", "No readable images", id="no-images"),
+    ],
+)
+def test_quantize_rejects_bad_calibration_folders(tmp_path, tiny, folder, message):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="No readable images"):
-        export.quantize_int8(tiny, tmp_path / "out.onnx", calib_dir=tmp_path / "empty")
+    (tmp_path / "text-only").mkdir()
+    (tmp_path / "text-only" / "broken.png").write_text("not an image")
+    with pytest.raises(ValueError, match=message):
+        export.quantize_int8(tiny, tmp_path / "out.onnx", calib_dir=tmp_path / folder)
     assert not (tmp_path / "out.onnx").exists()
 
 
-def test_export_and_check_refuses_a_model_over_tolerance(tmp_path, tiny, calib):
+@pytest.mark.parametrize(
+    ("candidate", "recall", "precision", "agreement"),
+    [
+        pytest.param([HIT], 1.0, 1.0, 1.0, id="same-boxes"),
+        pytest.param([MISS], 0.0, 0.0, 0.0, id="box-moved"),
+        pytest.param([WEAK], 0.0, float("nan"), 0.0, id="score-fell-below-conf"),
+        pytest.param([HIT, MISS], 1.0, 0.5, 2 / 3, id="extra-false-box"),
+    ],
+)
+def test_self_check_scores_against_labels(tmp_path, candidate, recall, precision, agreement):
+    fp32 = make_scripted_detector(tmp_path / "fp32.onnx", [HIT], ["sign"])
+    int8 = make_scripted_detector(tmp_path / "int8.onnx", candidate, ["sign"])
+    result = export.self_check(fp32, int8, check_frames(3), threads=1)
+    assert (result.kind, result.images, result.signs) == ("detect", 3, 3)
+    assert (result.reference.recall, result.reference.precision, result.reference.agreement) == (1.0, 1.0, 1.0)
+    np.testing.assert_allclose([result.candidate.recall, result.candidate.precision, result.candidate.agreement],
+                               [recall, precision, agreement])
+    assert result.loss == pytest.approx(1.0 - recall)
+    assert result.candidate.latency_ms > 0 and result.to_dict()["candidate"]["path"] == str(int8)
+
+
+@pytest.fixture
+def scripted_int8(monkeypatch):
+    """export_and_check with scripted check frames and a 'quantizer' that writes a scripted detector."""
+
+    def install(rows: list[list[float]]) -> None:
+        def fake_quantize(onnx_in, onnx_out, calib_dir=None, recipe=None, nodes_to_exclude=None):
+            return make_scripted_detector(Path(onnx_out), rows, ["sign"])
+
+        monkeypatch.setattr(export, "quantize_int8", fake_quantize)
+        monkeypatch.setattr(export, "labelled_frames", lambda n, seed: check_frames(4))
+
+    return install
+
+
+@pytest.mark.parametrize(
+    ("candidate", "tolerance", "force", "written"),
+    [
+        pytest.param([HIT], 0.01, False, True, id="same-recall-kept"),
+        pytest.param([HIT, MISS], 0.01, False, True, id="worse-precision-same-recall-kept"),
+        pytest.param([MISS], 0.01, False, False, id="lost-recall-refused"),
+        pytest.param([WEAK], 0.5, False, False, id="lost-recall-over-loose-tolerance-refused"),
+        pytest.param([MISS], 1.0, False, True, id="tolerance-covers-loss"),
+        pytest.param([MISS], 0.01, True, True, id="forced"),
+    ],
+)
+def test_export_and_check_refuses_lost_recall(tmp_path, scripted_int8, candidate, tolerance, force, written):
+    scripted_int8(candidate)
+    fp32 = make_scripted_detector(tmp_path / "fp32.onnx", [HIT], ["sign"])
     out = tmp_path / "q.onnx"
+    if written:
+        path, result = export.export_and_check(fp32, out, int8=True, tolerance=tolerance, force=force)
+        assert path == out and out.exists() and result is not None and result.reference.recall == 1.0
+        assert result.candidate.path == str(out) and result.metric == "recall"
+    else:
+        with pytest.raises(ValueError, match=r"points of recall against FP32 .* not written"):
+            export.export_and_check(fp32, out, int8=True, tolerance=tolerance, force=force)
+        assert not out.exists()
+
+
+def test_refused_int8_leaves_the_previous_file(tmp_path, scripted_int8):
+    scripted_int8([MISS])
+    fp32 = make_scripted_detector(tmp_path / "fp32.onnx", [HIT], ["sign"])
+    previous = make_scripted_detector(tmp_path / "q.onnx", [HIT], ["sign"]).read_bytes()
     with pytest.raises(ValueError, match="not written"):
-        export.export_and_check(tiny, out, int8=True, calib_dir=calib, tolerance=-1.0)
-    assert not out.exists()
-    written, result = export.export_and_check(tiny, out, int8=True, calib_dir=calib, tolerance=-1.0, force=True)
-    assert written == out and out.exists() and result is not None
+        export.export_and_check(fp32, tmp_path / "q.onnx", int8=True)
+    assert (tmp_path / "q.onnx").read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fp32.onnx", "q.onnx"]
 
 
-def test_decode_and_match():
-    output = np.zeros((1, 5, 3), np.float32)
-    output[0, :, 0] = [50, 50, 20, 20, 0.9]
-    output[0, :, 1] = [51, 50, 20, 20, 0.8]  # duplicate, removed by NMS
-    output[0, :, 2] = [10, 10, 4, 4, 0.1]  # below confidence
-    boxes = export.decode(output, conf=0.25)
-    np.testing.assert_allclose(boxes, [[40, 40, 60, 60, 0.9, 0]], atol=1e-5)
-    assert export.match_count(boxes, boxes) == 1
-    assert export.match_count(boxes, boxes + np.float32([100, 0, 100, 0, 0, 0])) == 0
+@pytest.mark.parametrize(
+    ("truth", "found", "expected"),
+    [
+        pytest.param([TRUTH], [TRUTH], 1, id="same"),
+        pytest.param([TRUTH], [[24, 22, 44, 42]], 1, id="shifted-iou-0.82"),
+        pytest.param([TRUTH], [[32, 22, 52, 42]], 0, id="half-overlap-iou-0.33"),
+        pytest.param([TRUTH, TRUTH], [TRUTH], 1, id="one-to-one"),
+        pytest.param([], [TRUTH], 0, id="no-truth"),
+        pytest.param([TRUTH], [], 0, id="nothing-found"),
+    ],
+)
+def test_match_count(truth, found, expected):
+    as_boxes = lambda rows: np.float32(rows).reshape(-1, 4)  # noqa: E731
+    assert export.match_count(as_boxes(truth), as_boxes(found), iou=0.5) == expected
 
 
-def test_cli_export_int8_from_onnx(tmp_path, tiny, calib):
+def test_cli_export_int8_from_onnx(tmp_path, tiny, calib, monkeypatch):
+    monkeypatch.setattr(export, "labelled_frames", lambda n, seed: disc_frames(calib))
     out = tmp_path / "cli.int8.onnx"
     result = CliRunner().invoke(app, ["export", str(tiny), "--int8", "--calib", str(calib), "-o", str(out),
                                       "--tile", "640"])
     assert result.exit_code == 0, result.output
+    assert "self-check" in result.output and "wrote" in result.output
     assert export.read_metadata(out)["astute_tile"] == "640"
+
+
+def test_cli_export_refuses_lost_recall_in_one_line(tmp_path, scripted_int8):
+    scripted_int8([MISS])
+    fp32 = make_scripted_detector(tmp_path / "fp32.onnx", [HIT], ["sign"])
+    result = CliRunner().invoke(app, ["export", str(fp32), "--int8", "-o", str(tmp_path / "q.onnx")])
+    assert result.exit_code == 1
+    assert "lost 100.0 points of recall" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "q.onnx").exists()
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         pytest.param(["notes.txt"], "Not a model file", id="wrong-format"),
+        pytest.param(["junk.onnx", "--int8", "--calib", "calib"], "Not a valid ONNX", id="not-a-model"),
+        pytest.param(["missing.onnx", "--int8"], "Not a model file", id="missing"),
         pytest.param(["tiny.onnx", "--int8", "--calib", "empty"], "No readable images", id="empty-calib"),
         pytest.param(["tiny.onnx", "--roi", "1,2"], "ROI", id="bad-roi"),
     ],
 )
-def test_cli_export_bad_input_is_one_line(tmp_path, tiny, monkeypatch, args, message):
+def test_cli_export_bad_input_is_one_line(tmp_path, tiny, calib, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "junk.onnx").write_bytes(b"\x08\x01garbage")
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(app, ["export", *args])
     assert result.exit_code == 1
-    assert message in result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.int8.onnx")) and not list(tmp_path.glob("*.tmp.onnx"))
 
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from astute_cli.export import box_iou, decode
+from astute_cli.detector import box_iou, decode_yolo
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "rtsd-sample"
 BINS = [(0, 20), (20, 32), (32, 64), (64, 10_000)]
@@ -41,7 +41,8 @@ def detect(session, frame: np.ndarray, tile: int, conf: float, roi_y2: int) -> n
         part = frame[y0:y0 + tile, x0:x0 + tile]
         crop[:part.shape[0], :part.shape[1]] = part
         x = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32).transpose(2, 0, 1)[None] / 255.0
-        boxes = decode(session.run(None, {name: x})[0], conf)
+        found = decode_yolo(session.run(None, {name: x})[0], conf, 0.5)
+        boxes = np.column_stack([found.xyxy, found.confidence, found.class_id]).astype(np.float32)
         boxes[:, [0, 2]] += x0
         boxes[:, [1, 3]] += y0
         found.append(boxes)

@@ -1,0 +1,97 @@
+"""Choose the two-stage model's score threshold (``astute_min_confidence``) on labelled synthetic frames.
+
+The real RTSD frames are test data, so the threshold `astute annotate` uses is chosen here, on frames the
+generator makes with exact labels (a seed no training set used): the model runs once with the detector's own
+threshold at ``--det-conf`` and no final threshold, then precision and recall are tallied at every threshold of a
+grid on the final score (detector score × classifier probability), and the one with the best F1 (class-agnostic
+and class-correct averaged) wins. The detector's threshold (``astute_conf``) is then lowered to the chosen value
+when that is below it, since a final score can never exceed the detector's.
+
+    .venv/bin/python benchmarks/choose_threshold.py --frames 300 --json benchmarks/results/threshold.json --write
+
+``--write`` stamps the chosen value into the detector(s) given (default: the bundled FP32 and INT8 detectors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from astute_cli.benchmark import score_frame
+from astute_cli.detector import TwoStageDetector, load_detector
+from astute_cli.export import write_metadata
+from astute_cli.paths import MODELS_DIR
+from astute_cli.signs import parse_label
+from astute_cli.synth import scene
+
+SEED = 424242
+"""No data set of the model card uses this seed."""
+GRID = np.round(np.arange(0.0, 0.91, 0.025), 3)
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def sweep(detector: TwoStageDetector, n_frames: int, seed: int = SEED, det_conf: float = 0.05) -> list[dict]:
+    """Precision/recall (any class, right class) at each threshold of ``GRID`` over ``n_frames`` frames."""
+    detector.min_confidence, detector.detector.conf = 0.0, det_conf
+    runs = []
+    for index in range(n_frames):
+        rng = np.random.default_rng([seed, index])
+        frame, boxes, names = scene.compose(rng)
+        codes = [parse_label(n)[0] for n in names]
+        runs.append((detector.detect(frame), boxes, codes))
+    rows = []
+    for threshold in GRID:
+        gt = hit_any = hit_class = pred = tp_any = 0
+        for found, boxes, codes in runs:
+            t = score_frame(found, detector.labels, boxes, codes, conf=float(threshold))["all"]
+            gt, hit_any, hit_class = gt + t.gt_any, hit_any + t.hit_any, hit_class + t.hit_class
+            pred, tp_any = pred + t.pred, tp_any + t.tp_any
+        p_any, r_any, r_class = tp_any / max(pred, 1), hit_any / max(gt, 1), hit_class / max(gt, 1)
+        p_class = hit_class / max(pred, 1)
+        rows.append({"threshold": float(threshold), "precision_any": round(p_any, 4), "recall_any": round(r_any, 4),
+                     "precision_class": round(p_class, 4), "recall_class": round(r_class, 4),
+                     "f1": round((_f1(p_any, r_any) + _f1(p_class, r_class)) / 2, 4), "predictions": pred,
+                     "signs": gt})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=MODELS_DIR / "detector.onnx")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--det-conf", type=float, default=0.05, help="detector threshold during the sweep")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--write", nargs="*", type=Path, default=None,
+                        help="stamp the threshold into these detectors (none given: the bundled FP32 and INT8)")
+    args = parser.parse_args()
+    detector = load_detector(args.model, threads=args.threads)
+    if not isinstance(detector, TwoStageDetector):
+        raise SystemExit(f"{args.model} has no crop classifier: nothing to choose")
+    det_conf_before = float(detector.detector.metadata.get("astute_conf", 0.25))
+    rows = sweep(detector, args.frames, det_conf=args.det_conf)
+    best = max((r for r in rows if r["threshold"] >= args.det_conf), key=lambda r: r["f1"])
+    det_conf = round(min(det_conf_before, best["threshold"]), 3)
+    result = {"model": str(args.model), "frames": args.frames, "seed": SEED, "det_conf_sweep": args.det_conf,
+              "chosen": best, "astute_conf": det_conf, "astute_conf_before": det_conf_before, "sweep": rows}
+    for row in rows:
+        print(f"{row['threshold']:.3f}  P {row['precision_any']:.3f}  R {row['recall_any']:.3f}  "
+              f"P_cls {row['precision_class']:.3f}  R_cls {row['recall_class']:.3f}  F1 {row['f1']:.3f}")
+    print(f"chosen threshold {best['threshold']} (F1 {best['f1']}); detector threshold {det_conf}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    if args.write is not None:
+        targets = args.write or [MODELS_DIR / "detector.onnx", MODELS_DIR / "detector.int8.onnx"]
+        for path in targets:
+            write_metadata(path, {"astute_min_confidence": str(best["threshold"]), "astute_conf": str(det_conf)})
+            print(f"wrote astute_min_confidence={best['threshold']}, astute_conf={det_conf} into {path}")
+
+
+if __name__ == "__main__":
+    main()
