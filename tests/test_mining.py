@@ -23,8 +23,9 @@ class _ScriptedDetector:
 
 
 @pytest.fixture
-def scripted(monkeypatch, tmp_path):
-    """A fixed synthetic frame with one 3_24_n60 sign at SIGN_BOX, and a detector whose boxes a test sets."""
+def scripted(monkeypatch, tmp_path, shared_data):
+    """A fixed synthetic frame with one 3_24_n60 sign at SIGN_BOX, and a detector whose boxes a test sets
+    (the class list comes from the pictograms in ../shared/data)."""
     frame = np.full((720, 1280, 3), 90, np.uint8)
     frame[100:140, 100:140] = (0, 0, 220)
     monkeypatch.setattr(mining.scene, "compose", lambda rng, n_signs=None, labels=None: (
