@@ -147,6 +147,8 @@ def synth(
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
     from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
 
+    if kind is SynthKind.classifier and per_class <= 0 and mine_with is None:
+        raise fail("--per-class 0 makes no crops: give --per-class N, or --mine-with DETECTOR.onnx")
     try:
         if kind is SynthKind.detector:
             spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames)

@@ -96,11 +96,12 @@ def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
     [
         pytest.param(["--mine-with", "{tmp}/missing.onnx"], "no such model file", id="mine-with-missing-model"),
         pytest.param(["--set", "lr0"], "expected KEY=VALUE", id="train-bad-set"),
+        pytest.param(["--mine-frames", "5"], "makes no crops", id="classifier-set-of-nothing"),
     ],
 )
 def test_synth_and_train_bad_options_are_one_line(tmp_path, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    command = (["synth", "classifier", str(tmp_path / "set"), "--per-class", "0"] if args[0] == "--mine-with"
+    command = (["synth", "classifier", str(tmp_path / "set"), "--per-class", "0"] if args[0].startswith("--mine")
                else ["train", str(tmp_path)])
     result = runner.invoke(app, [*command, *args])
     assert result.exit_code == 1
