@@ -2,7 +2,9 @@
 
 Like supervision's ``LineZone``: a per-track history, an event fired once when the history settles. A track is
 announced at the first frame its class wins a confidence-weighted vote; the classifier may flicker between 60
-and 80 on a far, blurred sign, and the vote waits until one value clearly leads.
+and 80 on a far, blurred sign, and the vote waits until one value clearly leads. When a track's vote later
+settles clearly on another sign (a far sign first read wrong, then read right as it grows), the alert is
+corrected once: the driver hears the sign that is really there.
 """
 
 from __future__ import annotations
@@ -41,11 +43,16 @@ class Announcer:
         hfov_deg: camera field of view, for ``estimate_distance``.
         min_width_px: boxes narrower than this do not vote (a sign's class and value cannot be read from fewer
             pixels); bigger waits for surer reads, and alerts later.
+        correct_votes: after its alert, a track whose vote moves to another sign or value with at least this
+            many observations and ``correct_share`` of the weight is announced again, once, with the new one
+            (0: never); bigger corrects fewer wrong alerts, and says fewer flickers twice.
+        correct_share: share of the track's recent confidence the new winner needs for a correction.
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
                  min_share: float = 0.6, history: int = 12, split_window_s: float = 2.0,
-                 hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0) -> None:
+                 hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0, correct_votes: int = 4,
+                 correct_share: float = 0.75) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -55,13 +62,15 @@ class Announcer:
         self.split_window_s = split_window_s
         self.hfov_deg = hfov_deg
         self.min_width_px = min_width_px
+        self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
         self.reset()
 
     def reset(self) -> None:
         self._votes: dict[int, deque] = defaultdict(lambda: deque(maxlen=self.history))
-        self._announced: set[int] = set()
+        self._announced: dict[int, tuple[str, float | None]] = {}  # track -> the sign said for it
+        self._corrected: set[int] = set()
         self._recent: list[_Recent] = []
 
     def label_of(self, track_id: int) -> int | None:
@@ -84,14 +93,23 @@ class Announcer:
             if track < 0 or self._silent[min(class_id, len(self.labels))] or detections.width[i] < self.min_width_px:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
-            if track in self._announced:
-                continue
             winner, count, share = _tally(self._votes[track])
+            if track in self._announced:
+                if self._is_correction(track, winner, count, share):
+                    self._corrected.add(track)
+                    self._announced[track] = self._parsed[winner]
+                    if not self._is_repeat(winner, t):
+                        out.append(self._announcement(frame_index, t, track, winner, detections.xyxy[i]))
+                continue
             if count >= self.min_votes and share >= self.min_share:
-                self._announced.add(track)
+                self._announced[track] = self._parsed[winner]
                 if not self._is_repeat(winner, t):
                     out.append(self._announcement(frame_index, t, track, winner, detections.xyxy[i]))
         return out
+
+    def _is_correction(self, track: int, winner: int, count: int, share: float) -> bool:
+        return (self.correct_votes > 0 and track not in self._corrected and self._parsed[winner] != self._announced[track]
+                and count >= self.correct_votes and share >= self.correct_share)
 
     def _is_repeat(self, class_id: int, t: float) -> bool:
         key = self._parsed[class_id]

@@ -24,6 +24,7 @@ counted in recall, but an alert on one is not false either.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -663,11 +664,21 @@ def _detect_clip(detector, labels: ClipLabels, step: int, timer: _Timer) -> list
 
 
 def _model_key(detector) -> str:
-    """Names a model in cache files: its file name and size, or its class name."""
-    path = getattr(detector, "path", None) or getattr(detector, "model_path", None)
-    if path is not None and Path(path).is_file():
-        return f"{Path(path).stem}-{Path(path).stat().st_size}"
-    return type(detector).__name__
+    """Names a model in cache files: a digest of its files' bytes and thresholds (both stages of a two-stage
+    model), else its class name."""
+    parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None)]
+    parts = [p for p in parts if p is not None] or [detector]
+    digest, named = hashlib.sha1(), False
+    for part in parts:
+        path = getattr(part, "path", None) or getattr(part, "model_path", None)
+        if path is not None and Path(path).is_file():
+            digest.update(Path(path).read_bytes())
+            named = True
+        for attribute in ("conf", "iou", "min_confidence", "plates_need_sign"):
+            digest.update(repr(getattr(part, attribute, None)).encode())
+    for attribute in ("min_confidence", "plates_need_sign"):
+        digest.update(repr(getattr(detector, attribute, None)).encode())
+    return f"{type(detector).__name__}-{digest.hexdigest()[:16]}" if named else type(detector).__name__
 
 
 def _save_cached(path: Path, per_frame: list[tuple[int, Detections]]) -> None:

@@ -136,6 +136,8 @@ def synth(
     size: Annotated[int, typer.Option(help="classifier: crop size in px.")] = 48,
     classes: Annotated[str, typer.Option(help="detector: 'one' (class 'sign') or 'full' (RTSD labels).")] = "one",
     full_frames: Annotated[bool, typer.Option("--full-frames", help="detector: whole frames, not crops.")] = False,
+    big_signs: Annotated[float, typer.Option(min=0.0, max=1.0, help="detector: fraction of poles with near, "
+                                                                    "40–140 px signs (rare in RTSD).")] = 0.0,
     coco: Annotated[bool, typer.Option("--coco", help="detector: also write a COCO annotations.json.")] = False,
     workers: Annotated[int, typer.Option(help="Processes.")] = 1,
     mine_with: Annotated[Path | None, typer.Option(help="classifier: also add the crops this ONNX sign detector "
@@ -151,7 +153,8 @@ def synth(
         raise fail("--per-class 0 makes no crops: give --per-class N, or --mine-with DETECTOR.onnx")
     try:
         if kind is SynthKind.detector:
-            spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames)
+            spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames,
+                                big_signs=big_signs)
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
             manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
@@ -222,7 +225,8 @@ def export(
     model: Annotated[Path | None, typer.Argument(help=".pt weights or an .onnx model (default: the bundled detector).")]
     = None,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output .onnx (default: beside MODEL).")] = None,
-    imgsz: Annotated[int, typer.Option(help="Input size of the exported model, pixels.")] = 640,
+    imgsz: Annotated[str, typer.Option(help="Input size of the exported model, pixels: N or WxH (e.g. 672x576: "
+                                            "two overlapping native tiles of a 720p frame's sign band).")] = "640",
     int8: Annotated[bool, typer.Option("--int8", help="Quantize to INT8 (static) and check its recall and "
                                                       "precision against FP32's on labelled synthetic frames.")]
     = False,
@@ -235,7 +239,8 @@ def export(
     = False,
     classifier: Annotated[str | None, typer.Option(help="Crop classifier file name to record (astute_classifier).")]
     = None,
-    tile: Annotated[int | None, typer.Option(help="Native tile size to record (astute_tile).")] = None,
+    tile: Annotated[str | None, typer.Option(help="Native tile size to record (astute_tile): N or WxH, the "
+                                                  "model's input.")] = None,
     roi: Annotated[str | None, typer.Option(help="Sign region 'x1,y1,x2,y2' as frame fractions (astute_roi).")]
     = None,
 ) -> None:

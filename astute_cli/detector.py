@@ -25,6 +25,9 @@ SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 ``rtsd-meta/rtsd_frames_boxes_14724.json`` end above 0.765 of the frame height (computed with numpy percentiles
 of the boxes' y2 / 720); 0.5 % start left of 0.012 and 0.5 % end right of 0.999, so the whole width is kept."""
 BACKGROUND_LABELS = frozenset({"background", "neg", "bg"})
+STANDALONE_PLATES = ("8_22", "8_23")
+"""Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
+is mounted right under a sign."""
 DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
 
 
@@ -89,16 +92,37 @@ def decode_yolo(output: np.ndarray, conf: float, iou: float) -> Detections:
     return Detections(xyxy[keep], scores[keep], class_id[keep])
 
 
-def tiles_for(frame_wh: tuple[int, int], tile: int, roi: tuple[float, float, float, float] = SIGN_ROI
-              ) -> list[tuple[int, int, int, int]]:
-    """Tiles (x1, y1, x2, y2) of at most ``tile`` px covering the ROI of a frame, evenly spaced, overlapping
-    when the ROI is not a whole number of tiles. A 1280×720 frame with 640-px tiles gives 2 tiles."""
+def parse_size(value: int | str | tuple[int, int] | list[int] | None) -> tuple[int, int]:
+    """A size as (width, height) px from ``640``, ``"640"``, ``"672x576"`` (width × height) or a pair;
+    ``None``/``0`` give (0, 0), no tiling.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return (int(value[0]), int(value[1]))
+    text = str(value).strip().lower()
+    parts = text.split("x")
+    if len(parts) in (1, 2) and all(part.strip().isdigit() for part in parts):
+        w = int(parts[0])
+        return (w, int(parts[1]) if len(parts) == 2 else w)
+    raise ValueError(f"A size must be N or WxH pixels, got {value!r}")
+
+
+def tiles_for(frame_wh: tuple[int, int], tile: int | str | tuple[int, int],
+              roi: tuple[float, float, float, float] = SIGN_ROI) -> list[tuple[int, int, int, int]]:
+    """Tiles (x1, y1, x2, y2) of at most ``tile`` px (N, or width × height) covering the ROI of a frame,
+    evenly spaced, overlapping when the ROI is not a whole number of tiles. A 1280×720 frame gives 2 tiles of
+    640 px that meet at x = 640, or 2 tiles of 672×576 that overlap by 64 px (a sign on the seam is seen whole)."""
     w, h = frame_wh
+    tw, th = parse_size(tile)
     x1, y1 = math.floor(roi[0] * w), math.floor(roi[1] * h)
     x2, y2 = math.ceil(roi[2] * w), math.ceil(roi[3] * h)
-    xs = _starts(x1, x2, tile)
-    ys = _starts(y1, y2, tile)
-    return [(x, y, min(x + tile, w), min(y + tile, h)) for y in ys for x in xs]
+    xs = _starts(x1, x2, tw)
+    ys = _starts(y1, y2, th)
+    return [(x, y, min(x + tw, w), min(y + th, h)) for y in ys for x in xs]
 
 
 def _starts(lo: int, hi: int, tile: int) -> list[int]:
@@ -162,7 +186,7 @@ class OnnxDetector:
         conf: minimum score; lower finds more signs and more false ones.
         iou: NMS overlap above which the weaker box is dropped; higher keeps more overlapping boxes.
         threads: ONNX Runtime intra-op threads (None: all cores).
-        tile: tile size in px at native scale (None: the model's metadata ``astute_tile``, else 0);
+        tile: tile size in px at native scale, N or "WxH" (None: the model's metadata ``astute_tile``, else 0);
             0 runs the whole frame letterboxed into the model input (the classic way, loses small signs).
         roi: frame fractions x1, y1, x2, y2 searched for signs (None: metadata ``astute_roi``, else ``SIGN_ROI``).
         work_width: wider frames are scaled down to this width first (bigger keeps smaller signs, costs more).
@@ -177,7 +201,7 @@ class OnnxDetector:
         self.input_hw = _input_hw(self.session, self.metadata)
         self.labels = _names(self.metadata)
         self.conf, self.iou, self.work_width = conf, iou, work_width
-        self.tile = int(self.metadata.get("astute_tile", 0)) if tile is None else tile
+        self.tile = parse_size(self.metadata.get("astute_tile", 0) if tile is None else tile)
         meta_roi = self.metadata.get("astute_roi")
         self.roi = roi or (tuple(float(v) for v in meta_roi.split(",")) if meta_roi else SIGN_ROI)
         self._input_name = self.session.get_inputs()[0].name
@@ -186,7 +210,7 @@ class OnnxDetector:
         """Signs in a BGR frame, boxes in the frame's own pixels."""
         scale = min(1.0, self.work_width / image.shape[1])
         work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
-        found = self._tiled(work) if self.tile else self._whole(work)
+        found = self._tiled(work) if self.tile[0] else self._whole(work)
         if scale < 1 and len(found):
             found.xyxy /= scale
         return found
@@ -312,11 +336,14 @@ class TwoStageDetector:
     background are dropped, which removes many of the detector's false alarms on real clutter.
     """
 
-    def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0) -> None:
+    def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
+                 plates_need_sign: bool = True) -> None:
         self.detector, self.classifier = detector, classifier
         self.labels = classifier.labels
         self.min_confidence = min_confidence
+        self.plates_need_sign = plates_need_sign
         self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
+        self._plate = np.array([is_mounted_plate(label) for label in self.labels])
 
     def detect(self, image: np.ndarray) -> Detections:
         boxes = self.detector.detect(image)
@@ -324,7 +351,41 @@ class TwoStageDetector:
             return Detections.empty()
         class_id, probability = self.classifier.classify(image, boxes.xyxy)
         found = Detections(boxes.xyxy, boxes.confidence * probability, class_id)
-        return found[~self._background[class_id] & (found.confidence >= self.min_confidence)]
+        found = found[~self._background[class_id]]
+        if self.plates_need_sign:
+            found = found[plates_under_signs(found.xyxy, self._plate[found.class_id])]
+        return found[found.confidence >= self.min_confidence]
+
+
+def is_mounted_plate(label: str) -> bool:
+    """A group 8 plate that is only ever mounted under a sign (not an obstacle marker or camera plate)."""
+    return label.startswith("8_") and not label.startswith(STANDALONE_PLATES)
+
+
+def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 1.0, max_offset: float = 0.75
+                       ) -> np.ndarray:
+    """Keep mask: every box that is not a plate, and each plate hanging under a sign (or under a plate that
+    does), as GOST mounts them: the plate's top at most ``max_gap`` sign heights below the sign's bottom, its
+    centre at most ``max_offset`` of the wider box's width to the side. A lone plate-shaped box with no sign
+    above it is road clutter (a shop sign, a number plate, a billboard) far more often than a plate whose
+    sign was missed."""
+    keep = ~np.asarray(is_plate, bool)
+    xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+    changed = True
+    while changed:  # a plate under a kept plate is kept too (signs with two plates)
+        changed = False
+        for i in np.flatnonzero(~keep):
+            parents = xyxy[keep]
+            if not len(parents):
+                break
+            height = parents[:, 3] - parents[:, 1]
+            gap = xyxy[i, 1] - parents[:, 3]
+            offset = np.abs((xyxy[i, 0] + xyxy[i, 2]) - (parents[:, 0] + parents[:, 2])) / 2
+            wider = np.maximum(xyxy[i, 2] - xyxy[i, 0], parents[:, 2] - parents[:, 0])
+            if np.any((gap >= -0.5 * height) & (gap <= max_gap * height) & (parents[:, 1] < xyxy[i, 1])
+                      & (offset <= max_offset * wider)):
+                keep[i] = changed = True
+    return keep
 
 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,

@@ -29,6 +29,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from astute_cli.detector import parse_size
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # Which classifier classes carry a value, and its unit (RTSD names: 3_24_n60 = speed limit 60, 3_13_r4.5 = 4.5 m).
 VALUE_UNITS = {"3_24": "km/h", "3_25": "km/h", "4_6": "km/h", "6_2": "km/h", "3_11": "t", "3_12": "t",
@@ -109,13 +111,13 @@ def value_semantics(names: Iterable[str]) -> dict[str, Any]:
     return {"pattern": "<code>_n<int> | <code>_r<decimal>", "units": VALUE_UNITS, "classes": classes}
 
 
-def astute_metadata(classifier: str | None = None, tile: int | None = None, roi: str | None = None,
+def astute_metadata(classifier: str | None = None, tile: int | str | None = None, roi: str | None = None,
                     names: Iterable[str] | None = None) -> dict[str, str]:
     """Astute's metadata keys, validated.
 
     Args:
         classifier: file name of the crop classifier beside this detector (the two-stage design).
-        tile: native-resolution tile size in pixels the detector is run on.
+        tile: native-resolution tile size in pixels the detector is run on: N, or "WxH" (the model's input).
         roi: ``"x1,y1,x2,y2"`` fractions of the frame where signs are searched.
         names: class names whose value semantics go into ``astute_values``.
 
@@ -126,9 +128,10 @@ def astute_metadata(classifier: str | None = None, tile: int | None = None, roi:
     if classifier:
         meta["astute_classifier"] = Path(classifier).name
     if tile is not None:
-        if tile <= 0 or tile % 32:
-            raise ValueError(f"Tile must be a positive multiple of 32 pixels, got {tile}")
-        meta["astute_tile"] = str(tile)
+        tw, th = parse_size(tile)
+        if min(tw, th) <= 0 or tw % 32 or th % 32:
+            raise ValueError(f"Tile must be N or WxH pixels, each a positive multiple of 32, got {tile}")
+        meta["astute_tile"] = str(tw) if tw == th else f"{tw}x{th}"
     if roi:
         parts = [float(v) for v in roi.split(",")] if re.fullmatch(r"[\d.,\s]+", roi) else []
         if len(parts) != 4 or not (0 <= parts[0] < parts[2] <= 1 and 0 <= parts[1] < parts[3] <= 1):
@@ -142,15 +145,16 @@ def astute_metadata(classifier: str | None = None, tile: int | None = None, roi:
 # --- export ---
 
 
-def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int = 640, opset: int = 17,
+def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[int, int] = 640, opset: int = 17,
                 metadata: dict[str, Any] | None = None, simplify: bool = True) -> Path:
     """Export ultralytics weights to ONNX (static input, NCHW float 0..1 RGB) and add Astute's metadata.
 
     Args:
         pt_path: ``best.pt`` of a detector or classifier.
         out: the ONNX file to write; nothing is left there when the export fails.
-        imgsz: input size; a detector is fully convolutional, so 640 serves 640x640 native tiles
-            even when it was trained on 320 crops.
+        imgsz: input size, N or "WxH" (width × height); a detector is fully convolutional, so 640 serves
+            640x640 native tiles even when it was trained on 320 crops, and "672x576" serves the two overlapping
+            tiles of a 720p frame's sign band.
         opset: ONNX opset.
         metadata: extra ``metadata_props`` (see :func:`astute_metadata`); class names' value semantics
             are added for classifiers automatically.
@@ -171,7 +175,8 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int = 640, opset: i
         shutil.copy2(pt_path, local)  # ultralytics writes beside the weights: keep that out of the user's folders
         try:
             yolo = ultralytics.YOLO(str(local))
-            exported = Path(yolo.export(format="onnx", imgsz=imgsz, opset=opset, simplify=simplify, dynamic=False,
+            width, height = parse_size(imgsz)
+            exported = Path(yolo.export(format="onnx", imgsz=[height, width], opset=opset, simplify=simplify, dynamic=False,
                                         device="cpu"))
         except Exception as error:  # ultralytics raises bare Exceptions of many kinds
             raise RuntimeError(f"ONNX export of {pt_path} failed: {error}") from error
@@ -436,7 +441,7 @@ def iter_images(folder: str | Path) -> Iterator[Path]:
     yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: int, n: int,
+def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: int | str | tuple[int, int], n: int,
                       work_width: int = 1280) -> list[np.ndarray]:
     """Up to ``n`` (1, 3, H, W) float32 RGB 0..1 inputs, as the model sees them at run time.
 
@@ -447,14 +452,15 @@ def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: 
     from astute_cli.detector import SIGN_ROI, letterbox, tiles_for
 
     height, width = size_hw
+    tile_wh = parse_size(tile)
     out = []
     for image in images:
         h, w = image.shape[:2]
         crops = [image]
-        if tile and (h >= 1.5 * height or w >= 1.5 * width):
+        if tile_wh[0] and (h >= 1.5 * height or w >= 1.5 * width):
             if w > work_width:
                 image = cv2.resize(image, None, fx=work_width / w, fy=work_width / w, interpolation=cv2.INTER_AREA)
-            crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in tiles_for(image.shape[1::-1], tile, SIGN_ROI)]
+            crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in tiles_for(image.shape[1::-1], tile_wh, SIGN_ROI)]
         out.extend(_to_input(c if c.shape[:2] == size_hw else letterbox(c, size_hw)[0]) for c in crops)
     return out[:n]
 
@@ -464,10 +470,13 @@ def _to_input(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
 
 
-def _metadata_tile(model: Any) -> int:
-    """The model's ``astute_tile`` (0: none, the whole image is letterboxed)."""
+def _metadata_tile(model: Any) -> tuple[int, int]:
+    """The model's ``astute_tile`` as (width, height) ((0, 0): none, the whole image is letterboxed)."""
     tile = {p.key: p.value for p in model.metadata_props}.get("astute_tile", "0")
-    return int(tile) if tile.isdigit() else 0
+    try:
+        return parse_size(tile)
+    except ValueError:
+        return (0, 0)
 
 
 # --- self-check ---
@@ -602,7 +611,7 @@ def _run_detector(path: str | Path, frames: list[LabelledFrame], threads: int | 
         found.append(detector.detect(frame.image).xyxy)
         seconds += time.perf_counter() - started
         h, w = frame.image.shape[:2]
-        tiles += len(tiles_for((w, h), detector.tile, detector.roi)) if detector.tile else 1
+        tiles += len(tiles_for((w, h), detector.tile, detector.roi)) if detector.tile[0] else 1
     return found, 1000 * seconds / max(tiles, 1), detector.labels
 
 
@@ -666,7 +675,7 @@ def _box_f1(ref: np.ndarray, cand: np.ndarray, iou: float) -> float:
     return 2 * match_count(ref, cand, iou) / (len(ref) + len(cand))
 
 
-def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int = 640, int8: bool = False,
+def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int | str = 640, int8: bool = False,
                      calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.01,
                      force: bool = False, metadata: dict[str, Any] | None = None, n_check: int = 200,
                      threads: int | None = None) -> tuple[Path, CheckResult | None]:
@@ -717,7 +726,7 @@ def _move_atomic(src: Path, out: Path) -> Path:
     return out
 
 
-def _fp32_model(model: Path, out: Path, imgsz: int, opset: int, metadata: dict[str, Any] | None) -> Path:
+def _fp32_model(model: Path, out: Path, imgsz: int | str, opset: int, metadata: dict[str, Any] | None) -> Path:
     """The FP32 ONNX model: exported from ``.pt``, restamped with ``metadata``, or ``model`` itself."""
     if model.suffix == ".pt":
         return export_onnx(model, out, imgsz, opset, metadata)

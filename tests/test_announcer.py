@@ -81,3 +81,24 @@ def test_boxes_too_small_to_read_do_not_vote():
     big = Detections(np.array([[100, 100, 125, 125]]), [0.9], [0], [1])
     alerts = run(Announcer(LABELS, fps=10, min_width_px=18), [small] * 5 + [big] * 2)
     assert [a.frame_index for a in alerts] == [6]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        pytest.param([(1, 0.5)] * 2 + [(0, 0.9)] * 6, [(1, "3_24", 80.0), (5, "3_24", 60.0)],
+                     id="far-sign-read-wrong-then-right"),
+        pytest.param([(1, 0.5)] * 2 + [(0, 0.9)] * 2, [(1, "3_24", 80.0)], id="too-few-votes-to-correct"),
+        pytest.param([(0, 0.9)] * 2 + [(1, 0.6), (0, 0.7)] * 6, [(1, "3_24", 60.0)], id="flicker-is-not-corrected"),
+        pytest.param([(2, 0.9)] * 2 + [(4, 0.9)] * 12 + [(2, 0.9)] * 12, [(1, "5_19_1", None), (7, "3_13", 3.5)],
+                     id="corrected-once-only"),
+    ],
+)
+def test_a_wrong_alert_is_corrected_once_when_the_vote_settles_elsewhere(script, expected):
+    alerts = run(Announcer(LABELS, fps=10), [frame((1, c, p)) for c, p in script])
+    assert [(a.frame_index, a.sign, a.value) for a in alerts] == expected
+
+
+def test_correction_can_be_switched_off():
+    script = [frame((1, 1, 0.5))] * 2 + [frame((1, 0, 0.9))] * 8
+    assert len(run(Announcer(LABELS, fps=10, correct_votes=0), script)) == 1

@@ -265,3 +265,21 @@ def test_cache_replays_detections(tmp_path, video_factory):
     again = evaluate_clip(silent, labels, fake_stages, cache_dir=tmp_path / "cache")
     assert silent.calls == 0
     assert again.signs[0].alert_frame == first.signs[0].alert_frame == 0
+
+
+def test_cache_key_tells_two_stage_models_apart(tmp_path):
+    from astute_cli.detector import load_detector
+    from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
+
+    keys = {}
+    for name, probs in [("a", [0.9, 0.1]), ("b", [0.2, 0.8])]:
+        folder = tmp_path / name
+        folder.mkdir()
+        make_classifier_onnx(folder / "c.onnx", probs, ["5_19_1", "3_24_n60"])
+        model = make_detector_onnx(folder / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+        keys[name] = bench._model_key(load_detector(model, tile=0))
+    detector = load_detector(tmp_path / "a" / "d.onnx", tile=0)
+    detector.min_confidence = 0.5
+    keys["a, other threshold"] = bench._model_key(detector)
+    assert len(set(keys.values())) == 3, keys
+    assert keys["a"] == bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))

@@ -10,7 +10,10 @@ from astute_cli.detector import (
     decode_yolo,
     letterbox,
     load_detector,
+    is_mounted_plate,
     nms,
+    parse_size,
+    plates_under_signs,
     tiles_for,
 )
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
@@ -41,10 +44,27 @@ def test_nms_keeps_best_of_overlaps():
         pytest.param((1280, 720), 640, [(0, 0, 640, 640), (640, 0, 1280, 640)], id="720p-two-tiles"),
         pytest.param((960, 540), 640, [(0, 0, 640, 540), (320, 0, 960, 540)], id="540p-overlap"),
         pytest.param((640, 360), 640, [(0, 0, 640, 360)], id="small-one-tile"),
+        pytest.param((1280, 720), "672x576", [(0, 0, 672, 576), (608, 0, 1280, 576)], id="720p-rect-overlap-64"),
+        pytest.param((1280, 720), (672, 576), [(0, 0, 672, 576), (608, 0, 1280, 576)], id="rect-as-pair"),
     ],
 )
 def test_tiles_cover_the_roi(frame_wh, tile, expected):
     assert tiles_for(frame_wh, tile, SIGN_ROI) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(640, (640, 640)), ("640", (640, 640)), ("672x576", (672, 576)), ("672X576", (672, 576)),
+     ((672, 576), (672, 576)), (None, (0, 0)), (0, (0, 0))],
+)
+def test_parse_size(value, expected):
+    assert parse_size(value) == expected
+
+
+@pytest.mark.parametrize("value", ["", "x", "64x", "6.4", "-64", "64x64x64"])
+def test_parse_size_rejects(value):
+    with pytest.raises(ValueError, match="N or WxH"):
+        parse_size(value)
 
 
 def test_tiles_cover_a_tall_roi_with_overlap():
@@ -79,8 +99,18 @@ def test_tiled_mode_runs_each_tile_at_native_scale(tmp_path):
                                astute_roi="0,0,1,0.5")
     detector = OnnxDetector(model)
     found = detector.detect(np.zeros((128, 128, 3), np.uint8))
-    assert detector.tile == 64 and detector.roi == (0.0, 0.0, 1.0, 0.5)
+    assert detector.tile == (64, 64) and detector.roi == (0.0, 0.0, 1.0, 0.5)
     np.testing.assert_allclose(sorted(found.xyxy.tolist()), [[28, 28, 36, 36], [92, 28, 100, 36]])
+
+
+def test_rectangular_tiles_overlap_and_map_back(tmp_path):
+    # a 64x48 (W x H) model on a 112 x 48 frame: tiles at x 0 and 48, overlapping by 16 px
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 24, 8, 8, 0.9]], ["sign"], imgsz=(48, 64),
+                               astute_tile="64x48", astute_roi="0,0,1,1")
+    detector = OnnxDetector(model)
+    assert detector.tile == (64, 48) and detector.input_hw == (48, 64)
+    found = detector.detect(np.zeros((48, 112, 3), np.uint8))
+    np.testing.assert_allclose(sorted(found.xyxy.tolist()), [[28, 20, 36, 28], [76, 20, 84, 28]])
 
 
 def test_sign_cut_by_a_tile_seam_is_joined(tmp_path):
@@ -106,6 +136,38 @@ def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):
     assert found.confidence[0] == pytest.approx(0.4)
     make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.1, 0.8], ["5_19_1", "3_24_n60", "background"])
     assert len(load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))) == 0
+
+
+@pytest.mark.parametrize(
+    ("boxes", "plate", "keep"),
+    [
+        pytest.param([[100, 100, 130, 130], [98, 132, 132, 145]], [0, 1], [1, 1], id="plate-under-sign"),
+        pytest.param([[98, 132, 132, 145]], [1], [0], id="lone-plate"),
+        pytest.param([[100, 100, 130, 130], [300, 132, 334, 145]], [0, 1], [1, 0], id="plate-beside-another-sign"),
+        pytest.param([[100, 100, 130, 130], [98, 200, 132, 213]], [0, 1], [1, 0], id="plate-far-below"),
+        pytest.param([[98, 60, 132, 73], [100, 100, 130, 130]], [1, 0], [0, 1], id="plate-above-sign"),
+        pytest.param([[100, 100, 130, 130], [98, 147, 132, 160], [98, 132, 132, 145]], [0, 1, 1], [1, 1, 1],
+                     id="two-plates-chained"),
+        pytest.param([[100, 100, 130, 130], [102, 128, 128, 150]], [0, 0], [1, 1], id="signs-never-dropped"),
+    ],
+)
+def test_plates_need_a_sign_above(boxes, plate, keep):
+    assert plates_under_signs(np.array(boxes, np.float32), np.array(plate, bool)).tolist() == [bool(k) for k in keep]
+
+
+@pytest.mark.parametrize(("label", "mounted"), [("8_2_1", True), ("8_13", True), ("8_22_1", False),
+                                                ("8_23", False), ("3_24_n60", False), ("background", False)])
+def test_which_labels_are_mounted_plates(label, mounted):
+    assert is_mounted_plate(label) == mounted
+
+
+def test_two_stage_drops_a_lone_plate(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.9, 0.1], ["8_2_1", "background"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    detector = load_detector(model, tile=0)
+    assert len(detector.detect(np.zeros((64, 64, 3), np.uint8))) == 0
+    detector.plates_need_sign = False
+    assert detector.detect(np.zeros((64, 64, 3), np.uint8)).class_id.tolist() == [0]
 
 
 def test_end_to_end_model_loads(tmp_path):

@@ -117,6 +117,11 @@ def calib(tmp_path) -> Path:
         pytest.param({"roi": "0.5,0,0.2,1"}, None, pytest.raises(ValueError, match="ROI"), id="roi-reversed"),
         pytest.param({"roi": "left"}, None, pytest.raises(ValueError, match="ROI"), id="roi-text"),
         pytest.param({"tile": 100}, None, pytest.raises(ValueError, match="multiple of 32"), id="tile-not-stride"),
+        pytest.param({"tile": "672x576"}, {"astute_tile": "672x576"}, DoesNotRaise(), id="rectangular-tile"),
+        pytest.param({"tile": "640x640"}, {"astute_tile": "640"}, DoesNotRaise(), id="square-written-as-n"),
+        pytest.param({"tile": "672x570"}, None, pytest.raises(ValueError, match="multiple of 32"),
+                     id="rectangular-not-stride"),
+        pytest.param({"tile": "big"}, None, pytest.raises(ValueError, match="N or WxH"), id="tile-not-a-size"),
     ],
 )
 def test_astute_metadata(kwargs, expected, expectation):
@@ -220,6 +225,7 @@ def test_quantize_rejects_bad_recipes(tmp_path, calib, recipe, message):
         pytest.param((1080, 1920), (640, 640), 640, 2, id="full-hd-scaled-to-1280-two-tiles"),
         pytest.param((720, 1280), (640, 640), 0, 1, id="no-tile-letterboxed"),
         pytest.param((48, 48), (32, 32), 32, 4, id="tiles-of-a-small-detector"),
+        pytest.param((720, 1280), (576, 672), "672x576", 2, id="rectangular-overlapping-tiles"),
         pytest.param((48, 48), (32, 32), 0, 1, id="classifier-crop-resized"),
     ],
 )

@@ -123,3 +123,20 @@ def test_crop_around_a_box_of_any_size(box, kept):
         crop, boxes, names = _crop(frame, np.array([box], np.float32), ["x"], 320, np.random.default_rng(seed), False)
         assert crop.shape == (320, 320, 3)
         assert len(boxes) == kept == len(names)
+
+
+@pytest.mark.parametrize(
+    ("big_signs", "min_width", "same_as_default"),
+    [
+        pytest.param(0.0, 10, True, id="off-keeps-old-frames"),
+        pytest.param(1.0, 40, False, id="all-poles-near"),
+    ],
+)
+def test_big_signs_widths(big_signs, min_width, same_as_default):
+    widths = []
+    for seed in range(8):
+        frame, boxes, _ = scene.compose(np.random.default_rng(seed), big_signs=big_signs)
+        default, _, _ = scene.compose(np.random.default_rng(seed))
+        assert np.array_equal(frame, default) == same_as_default
+        widths += [b[2] - b[0] for b in boxes if 0 < b[0] and b[2] < 1280]  # not cut by the frame edge
+    assert widths and min(widths) >= min_width - 1

@@ -36,6 +36,7 @@ class DetectorSpec:
     full_frames: bool = False
     val_fraction: float = 0.1
     background_fraction: float = 0.15
+    big_signs: float = 0.0  # fraction of poles with 40–140 px signs (see ``scene.compose``)
 
 
 def class_names(classes: str) -> list[str]:
@@ -50,7 +51,7 @@ def detector_item(spec: DetectorSpec, index: int) -> tuple[np.ndarray, np.ndarra
     """Image, boxes (xyxy px) and labels of item ``index``: the same for the same (spec, index)."""
     rng = np.random.default_rng([spec.seed, index])
     labels = None if spec.classes == "one" else class_names("full")
-    frame, boxes, names = scene.compose(rng, labels=labels)
+    frame, boxes, names = scene.compose(rng, labels=labels, big_signs=spec.big_signs)
     if spec.full_frames:
         return frame, boxes, names
     return _crop(frame, boxes, names, spec.imgsz, rng, empty=rng.random() < spec.background_fraction)

@@ -212,9 +212,12 @@ def _hard_negative(frame: np.ndarray, rng: np.random.Generator) -> None:
         cv2.rectangle(frame, (centre[0] - r, centre[1] - r // 2), (centre[0] + r, centre[1] + r // 2), colour, -1)
 
 
-def compose(rng: np.random.Generator, n_signs: int | None = None, labels: list[str] | None = None
-            ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def compose(rng: np.random.Generator, n_signs: int | None = None, labels: list[str] | None = None,
+            big_signs: float = 0.0) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """One synthetic 1280×720 dashcam frame.
+
+    ``big_signs``: the fraction of poles whose signs are drawn 40–140 px wide (near signs, rare in RTSD's
+    width statistics) instead of from RTSD's widths; 0 keeps the frames of earlier sets unchanged.
 
     Returns:
         frame (720, 1280, 3) BGR, boxes (N, 4) xyxy of the pasted signs, their labels.
@@ -224,15 +227,17 @@ def compose(rng: np.random.Generator, n_signs: int | None = None, labels: list[s
         _hard_negative(frame, rng)
     boxes, names = [], []
     for _ in range(rng.integers(1, 6) if n_signs is None else n_signs):
-        _place_pole(frame, rng, labels, boxes, names)
+        _place_pole(frame, rng, labels, boxes, names, big_signs)
     frame = degrade(frame, rng)
     return frame, np.array(boxes, np.float32).reshape(-1, 4), names
 
 
-def _place_pole(frame: np.ndarray, rng: np.random.Generator, labels: list[str] | None, boxes: list, names: list
-                ) -> None:
+def _place_pole(frame: np.ndarray, rng: np.random.Generator, labels: list[str] | None, boxes: list, names: list,
+                big_signs: float = 0.0) -> None:
     """A pole with 1–3 signs (and sometimes a plate) stacked on it."""
     width = sample_width(rng)
+    if big_signs > 0 and rng.random() < big_signs:
+        width = int(rng.integers(40, 141))
     cx, cy = sample_centre(rng)
     stack = [sample_label(rng, labels) for _ in range(1 if rng.random() < 0.7 else int(rng.integers(2, 4)))]
     if labels is None and rng.random() < 0.15:
