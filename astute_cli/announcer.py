@@ -108,7 +108,8 @@ class Announcer:
         return out
 
     def _is_correction(self, track: int, winner: int, count: int, share: float) -> bool:
-        return (self.correct_votes > 0 and track not in self._corrected and self._parsed[winner] != self._announced[track]
+        return (self.correct_votes > 0 and track not in self._corrected
+                and self._parsed[winner] != self._announced[track]
                 and count >= self.correct_votes and share >= self.correct_share)
 
     def _is_repeat(self, class_id: int, t: float) -> bool:

@@ -668,7 +668,7 @@ def _model_key(detector) -> str:
     model), else its class name."""
     parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None)]
     parts = [p for p in parts if p is not None] or [detector]
-    digest, named = hashlib.sha1(), False
+    digest, named = hashlib.sha256(), False
     for part in parts:
         path = getattr(part, "path", None) or getattr(part, "model_path", None)
         if path is not None and Path(path).is_file():

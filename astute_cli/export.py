@@ -176,8 +176,8 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[i
         try:
             yolo = ultralytics.YOLO(str(local))
             width, height = parse_size(imgsz)
-            exported = Path(yolo.export(format="onnx", imgsz=[height, width], opset=opset, simplify=simplify, dynamic=False,
-                                        device="cpu"))
+            exported = Path(yolo.export(format="onnx", imgsz=[height, width], opset=opset, simplify=simplify,
+                                        dynamic=False, device="cpu"))
         except Exception as error:  # ultralytics raises bare Exceptions of many kinds
             raise RuntimeError(f"ONNX export of {pt_path} failed: {error}") from error
         import onnx
