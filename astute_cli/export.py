@@ -167,6 +167,7 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[i
     pt_path, out = Path(pt_path), Path(out)
     if pt_path.suffix != ".pt" or not pt_path.is_file():
         raise ValueError(f"Not a PyTorch weights file (.pt): {str(pt_path)!r}")
+    width, height = parse_size(imgsz)
     from astute_cli.train import import_ultralytics
 
     ultralytics = import_ultralytics()
@@ -175,7 +176,6 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[i
         shutil.copy2(pt_path, local)  # ultralytics writes beside the weights: keep that out of the user's folders
         try:
             yolo = ultralytics.YOLO(str(local))
-            width, height = parse_size(imgsz)
             exported = Path(yolo.export(format="onnx", imgsz=[height, width], opset=opset, simplify=simplify,
                                         dynamic=False, device="cpu"))
         except Exception as error:  # ultralytics raises bare Exceptions of many kinds

@@ -382,11 +382,14 @@ def test_cli_export_refuses_lost_recall_in_one_line(tmp_path, scripted_int8):
         pytest.param(["missing.onnx", "--int8"], "Not a model file", id="missing"),
         pytest.param(["tiny.onnx", "--int8", "--calib", "empty"], "No readable images", id="empty-calib"),
         pytest.param(["tiny.onnx", "--roi", "1,2"], "ROI", id="bad-roi"),
+        pytest.param(["tiny.onnx", "--tile", "672x570"], "multiple of 32", id="bad-tile"),
+        pytest.param(["w.pt", "--imgsz", "6x"], "N or WxH", id="bad-imgsz"),
     ],
 )
 def test_cli_export_bad_input_is_one_line(tmp_path, tiny, calib, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "w.pt").write_bytes(b"not read: the size is checked first")
     (tmp_path / "junk.onnx").write_bytes(b"\x08\x01garbage")
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(app, ["export", *args])
