@@ -93,24 +93,22 @@ class Announcer:
             if track < 0 or self._silent[min(class_id, len(self.labels))] or detections.width[i] < self.min_width_px:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
-            winner, count, share = _tally(self._votes[track])
-            if track in self._announced:
-                if self._is_correction(track, winner, count, share):
-                    self._corrected.add(track)
-                    self._announced[track] = self._parsed[winner]
-                    if not self._is_repeat(winner, t):
-                        out.append(self._announcement(frame_index, t, track, winner, detections.xyxy[i]))
+            said = self._announced.get(track)
+            if said is not None and (self.correct_votes <= 0 or track in self._corrected):
                 continue
-            if count >= self.min_votes and share >= self.min_share:
+            winner, count, share = _tally(self._votes[track])
+            if said is None:
+                due = count >= self.min_votes and share >= self.min_share
+            else:
+                due = (self._parsed[winner] != said and count >= self.correct_votes
+                       and share >= self.correct_share)
+                if due:
+                    self._corrected.add(track)
+            if due:
                 self._announced[track] = self._parsed[winner]
                 if not self._is_repeat(winner, t):
                     out.append(self._announcement(frame_index, t, track, winner, detections.xyxy[i]))
         return out
-
-    def _is_correction(self, track: int, winner: int, count: int, share: float) -> bool:
-        return (self.correct_votes > 0 and track not in self._corrected
-                and self._parsed[winner] != self._announced[track]
-                and count >= self.correct_votes and share >= self.correct_share)
 
     def _is_repeat(self, class_id: int, t: float) -> bool:
         key = self._parsed[class_id]

@@ -674,10 +674,9 @@ def _model_key(detector) -> str:
         if path is not None and Path(path).is_file():
             digest.update(Path(path).read_bytes())
             named = True
-        for attribute in ("conf", "iou", "min_confidence", "plates_need_sign"):
-            digest.update(repr(getattr(part, attribute, None)).encode())
-    for attribute in ("min_confidence", "plates_need_sign"):
-        digest.update(repr(getattr(detector, attribute, None)).encode())
+        digest.update(repr((getattr(part, "conf", None), getattr(part, "iou", None))).encode())
+    digest.update(repr((getattr(detector, "min_confidence", None), getattr(detector, "plates_need_sign", None))
+                       ).encode())
     return f"{type(detector).__name__}-{digest.hexdigest()[:16]}" if named else type(detector).__name__
 
 

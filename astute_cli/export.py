@@ -29,7 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from astute_cli.detector import parse_size
+from astute_cli.detector import SIGN_ROI, CropClassifier, OnnxDetector, box_iou, letterbox, parse_size, tiles_for
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # Which classifier classes carry a value, and its unit (RTSD names: 3_24_n60 = speed limit 60, 3_13_r4.5 = 4.5 m).
@@ -449,8 +449,6 @@ def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: 
     640 detector) are scaled to at most ``work_width`` and cut into the native-resolution tiles of the sign
     band, as :class:`~astute_cli.detector.OnnxDetector` runs them; other images are letterboxed into the input.
     """
-    from astute_cli.detector import SIGN_ROI, letterbox, tiles_for
-
     height, width = size_hw
     tile_wh = parse_size(tile)
     out = []
@@ -600,8 +598,6 @@ def model_kind(path: str | Path) -> str:
 def _run_detector(path: str | Path, frames: list[LabelledFrame], threads: int | None
                   ) -> tuple[list[np.ndarray], float, list[str]]:
     """Boxes found in each frame and milliseconds per tile."""
-    from astute_cli.detector import OnnxDetector, tiles_for
-
     detector = OnnxDetector(path, threads=threads)
     detector.conf = float(detector.metadata.get("astute_conf", detector.conf))
     detector.detect(frames[0].image)  # warm-up
@@ -618,8 +614,6 @@ def _run_detector(path: str | Path, frames: list[LabelledFrame], threads: int | 
 def _run_classifier(path: str | Path, frames: list[LabelledFrame], threads: int | None
                     ) -> tuple[list[np.ndarray], float, list[str]]:
     """Top-1 class of each labelled box and milliseconds per crop."""
-    from astute_cli.detector import CropClassifier
-
     classifier = CropClassifier(path, threads=threads)
     answers, started = [], time.perf_counter()
     for frame in frames:
@@ -656,8 +650,6 @@ def _report(path: str | Path, latency_ms: float, recall: float, precision: float
 
 def match_count(truth: np.ndarray, found: np.ndarray, iou: float = 0.5) -> int:
     """Greedy one-to-one matches between ``truth`` and ``found`` xyxy boxes at IoU >= ``iou``."""
-    from astute_cli.detector import box_iou
-
     if not len(truth) or not len(found):
         return 0
     overlaps = box_iou(truth[:, :4], found[:, :4])

@@ -14,17 +14,20 @@ import argparse
 import json
 from pathlib import Path
 
-from astute_cli.announcer import Announcer
-from astute_cli.benchmark import evaluate
+from astute_cli.benchmark import default_stages, evaluate
 from astute_cli.detector import TwoStageDetector, load_detector
-from astute_cli.tracker import Tracker
 
 ROOT = Path(__file__).resolve().parent.parent
 RTSD = ROOT.parent / "shared" / "data" / "rtsd-sample" / "annotations.json"
 
 
 def stages(correct_votes: int):
-    return lambda labels, fps: (Tracker(fps=fps), Announcer(labels, fps=fps, lang="en", correct_votes=correct_votes))
+    """The benchmark's own tracker and announcer, the announcer's correction set to ``correct_votes``."""
+    def make(labels: list[str], fps: float):
+        tracker, announcer = default_stages(labels, fps)
+        announcer.correct_votes = correct_votes
+        return tracker, announcer
+    return make
 
 
 def main() -> None:
@@ -37,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for plates in (False, True):
-        for correct_votes in (0, Announcer(["x"]).correct_votes):
+        for correct_votes in (0, default_stages([], 25.0)[1].correct_votes):
             detector = load_detector(args.model, threads=args.threads)
             if not isinstance(detector, TwoStageDetector):
                 raise SystemExit("the plate rule needs a two-stage model")
