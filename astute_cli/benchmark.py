@@ -664,8 +664,8 @@ def _detect_clip(detector, labels: ClipLabels, step: int, timer: _Timer) -> list
 
 
 def _model_key(detector) -> str:
-    """Names a model in cache files: a digest of its files' bytes and thresholds (both stages of a two-stage
-    model), else its class name."""
+    """Names a model in cache files: a digest of its files' bytes, thresholds and tiling (both stages of a
+    two-stage model), else its class name."""
     parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None)]
     parts = [p for p in parts if p is not None] or [detector]
     digest, named = hashlib.sha256(), False
@@ -674,7 +674,8 @@ def _model_key(detector) -> str:
         if path is not None and Path(path).is_file():
             digest.update(Path(path).read_bytes())
             named = True
-        digest.update(repr((getattr(part, "conf", None), getattr(part, "iou", None))).encode())
+        digest.update(repr(tuple(getattr(part, key, None) for key in ("conf", "iou", "tile", "roi", "zoom", "contexts"))
+                           ).encode())
     digest.update(repr((getattr(detector, "min_confidence", None), getattr(detector, "plates_need_sign", None))
                        ).encode())
     return f"{type(detector).__name__}-{digest.hexdigest()[:16]}" if named else type(detector).__name__

@@ -243,13 +243,20 @@ def export(
                                                   "model's input.")] = None,
     roi: Annotated[str | None, typer.Option(help="Sign region 'x1,y1,x2,y2' as frame fractions (astute_roi).")]
     = None,
+    zoom: Annotated[str | None, typer.Option(help="Far-band pass to record (astute_zoom): an upscale factor "
+                                                  "('1.5': the default far band) or 'x1,y1,x2,y2,factor'; '0': "
+                                                  "none.")] = None,
+    contexts: Annotated[str | None, typer.Option(help="Crop margins the classifier's probabilities are averaged "
+                                                      "over, to record (astute_contexts), e.g. '0.05,0.1,0.2'.")]
+    = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
     from astute_cli import export as exporting
     from astute_cli.paths import MODELS_DIR
 
     try:
-        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi)
+        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+                                                contexts=contexts)
         written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                     int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
                                                     force=force, metadata=metadata)

@@ -25,6 +25,10 @@ SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 ``rtsd-meta/rtsd_frames_boxes_14724.json`` end above 0.765 of the frame height (computed with numpy percentiles
 of the boxes' y2 / 720); 0.5 % start left of 0.012 and 0.5 % end right of 0.999, so the whole width is kept."""
 BACKGROUND_LABELS = frozenset({"background", "neg", "bg"})
+ZOOM_BAND = (0.15, 0.305, 0.797, 0.6)
+"""Where far (small) signs are, as frame fractions x1, y1, x2, y2: this 827×213 px window of a 1280×720 frame holds
+89 % of the 4,331 RTSD boxes under 20 px wide and 79 % of those 20–32 px in ``rtsd-meta`` (the best-placed window
+of that size, searched on 16/8 px steps). At 1.5× it is 1240×320 px: two 640×320 strips, one 640×640 tile."""
 STANDALONE_PLATES = ("8_22", "8_23")
 """Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
 is mounted right under a sign."""
@@ -125,6 +129,44 @@ def tiles_for(frame_wh: tuple[int, int], tile: int | str | tuple[int, int],
     return [(x, y, min(x + tw, w), min(y + th, h)) for y in ys for x in xs]
 
 
+def parse_zoom(value: str | None) -> tuple[tuple[float, float, float, float], float] | None:
+    """A zoom pass from ``"x1,y1,x2,y2,factor"`` (frame fractions, then the upscale factor) or ``"factor"``
+    (the band ``ZOOM_BAND``); ``None``, ``""``, ``"0"`` or ``"1"`` give none.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if value is None or str(value).strip() in ("", "0", "1", "none"):
+        return None
+    try:
+        parts = [float(v) for v in str(value).split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts = [*ZOOM_BAND, parts[0]]
+    if len(parts) != 5 or not (0 <= parts[0] < parts[2] <= 1 and 0 <= parts[1] < parts[3] <= 1) \
+            or not 1 < parts[4] <= 4:
+        raise ValueError(f"A zoom must be 'x1,y1,x2,y2,factor' (fractions, factor in (1, 4]) or 'factor', "
+                         f"got {value!r}")
+    return (parts[0], parts[1], parts[2], parts[3]), parts[4]
+
+
+def zoom_strips(frame_wh: tuple[int, int], band: tuple[float, float, float, float], factor: float,
+                tile_wh: tuple[int, int]) -> tuple[tuple[int, int, int, int], list[list[tuple[int, int]]]]:
+    """How the zoom pass cuts a frame: the band in frame px (x1, y1, x2, y2), and the upscaled band's strips
+    (x1, x2 in upscaled px, each at most a tile wide, overlapping when needed) packed as many to a tile as fit
+    one above the other. A 1280×720 frame with ``ZOOM_BAND`` at 1.5× gives one tile of two 640×320 strips."""
+    w, h = frame_wh
+    bx1, by1 = math.floor(band[0] * w), math.floor(band[1] * h)
+    bx2, by2 = math.ceil(band[2] * w), math.ceil(band[3] * h)
+    tw, th = tile_wh
+    by2 = min(by2, by1 + math.floor(th / factor))  # a tall (portrait) band keeps its top rows, a tile's height
+    zw, zh = round((bx2 - bx1) * factor), round((by2 - by1) * factor)
+    strips = [(x, min(x + tw, zw)) for x in _starts(0, zw, tw)]
+    per_tile = max(1, th // max(zh, 1))
+    return (bx1, by1, bx2, by2), [strips[i:i + per_tile] for i in range(0, len(strips), per_tile)]
+
+
 def _starts(lo: int, hi: int, tile: int) -> list[int]:
     span = hi - lo
     if span <= tile:
@@ -190,11 +232,14 @@ class OnnxDetector:
             0 runs the whole frame letterboxed into the model input (the classic way, loses small signs).
         roi: frame fractions x1, y1, x2, y2 searched for signs (None: metadata ``astute_roi``, else ``SIGN_ROI``).
         work_width: wider frames are scaled down to this width first (bigger keeps smaller signs, costs more).
+        zoom: an extra pass over the far band, upscaled, for the smallest signs: ``"factor"`` or
+            ``"x1,y1,x2,y2,factor"`` (None: metadata ``astute_zoom``, else none; ``"0"``: none). Tiled models only.
     """
 
     def __init__(self, path: str | Path = DEFAULT_MODEL, conf: float = 0.25, iou: float = 0.5,
                  threads: int | None = None, tile: int | None = None,
-                 roi: tuple[float, float, float, float] | None = None, work_width: int = 1280) -> None:
+                 roi: tuple[float, float, float, float] | None = None, work_width: int = 1280,
+                 zoom: str | None = None) -> None:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
@@ -204,6 +249,7 @@ class OnnxDetector:
         self.tile = parse_size(self.metadata.get("astute_tile", 0) if tile is None else tile)
         meta_roi = self.metadata.get("astute_roi")
         self.roi = roi or (tuple(float(v) for v in meta_roi.split(",")) if meta_roi else SIGN_ROI)
+        self.zoom = parse_zoom(self.metadata.get("astute_zoom") if zoom is None else zoom)
         self._input_name = self.session.get_inputs()[0].name
 
     def detect(self, image: np.ndarray) -> Detections:
@@ -232,11 +278,41 @@ class OnnxDetector:
             found = self._run(padded)
             found.xyxy = (found.xyxy - np.float32([px, py, px, py])) / scale + np.float32([x1, y1, x1, y1])
             parts.append(_clip(found, image.shape))
+        if self.zoom:
+            parts.append(self._zoomed(image))
         merged = Detections.merge(parts)
         if not len(merged):
             return merged
         keep = nms(merged.xyxy + merged.class_id[:, None] * 8192.0, merged.confidence, self.iou)
         return _join_seams(merged[keep], seams)
+
+    def _zoomed(self, image: np.ndarray, edge_px: float = 2.0) -> Detections:
+        """Signs in the far band upscaled by the zoom factor, strips packed into whole tiles. A box touching
+        its strip's edge is a cut sign and is left to the native tiles (or the neighbouring strip)."""
+        band, factor = self.zoom
+        (bx1, by1, bx2, by2), tiles = zoom_strips((image.shape[1], image.shape[0]), band, factor, self.tile)
+        zw, zh = tiles[-1][-1][1], round((by2 - by1) * factor)
+        scaled = cv2.resize(image[by1:by2, bx1:bx2], (zw, zh), interpolation=cv2.INTER_LINEAR)
+        scale = np.float32([zw / (bx2 - bx1), zh / (by2 - by1)] * 2)
+        th, tw = self.input_hw
+        parts = []
+        for strips in tiles:
+            canvas = np.full((th, tw, 3), 114, np.uint8)
+            for row, (x1, x2) in enumerate(strips):
+                canvas[row * zh:(row + 1) * zh, :x2 - x1] = scaled[:, x1:x2]
+            found = self._run(canvas)
+            if not len(found):
+                continue
+            row = np.clip(((found.xyxy[:, 1] + found.xyxy[:, 3]) / 2 // zh).astype(int), 0, len(strips) - 1)
+            x0 = np.float32([strips[r][0] for r in row])
+            width = np.float32([strips[r][1] - strips[r][0] for r in row])
+            local = found.xyxy - np.stack([np.zeros_like(x0), row * zh, np.zeros_like(x0), row * zh], 1)
+            inside = (local[:, 0] > edge_px) & (local[:, 1] > edge_px) & (local[:, 2] < width - edge_px) & (
+                local[:, 3] < zh - edge_px)
+            local[:, [0, 2]] += x0[:, None]
+            found.xyxy = (local / scale + np.float32([bx1, by1, bx1, by1])).astype(np.float32)
+            parts.append(found[inside])
+        return _clip(Detections.merge(parts), image.shape) if parts else Detections.empty()
 
     def _run(self, image: np.ndarray) -> Detections:
         output = self.session.run(None, {self._input_name: _to_blob([image])})[0]
@@ -300,33 +376,41 @@ class CropClassifier:
 
     Args:
         path: the ONNX file (input (N, 3, S, S) RGB in [0, 1], output (N, classes) probabilities).
-        context: extra margin around each box, as a fraction of its size (the classifier was trained so).
+        context: extra margin around each box, as a fraction of its size (the classifier was trained so); several
+            margins average the classifier's probabilities over crops of each (a box a few pixels off on a small
+            sign is then read from more than one framing).
         threads: ONNX Runtime intra-op threads.
     """
 
-    def __init__(self, path: str | Path, context: float = 0.1, threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, context: float | tuple[float, ...] = 0.1, threads: int | None = None
+                 ) -> None:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
         self.size = _input_hw(self.session, self.metadata)
         self.labels = _names(self.metadata, self.session.get_outputs()[0].shape[-1])
-        self.context = context
+        self.contexts = tuple(float(c) for c in context) if isinstance(context, (tuple, list)) else (float(context),)
         batch = self.session.get_inputs()[0].shape[0]
         self._batch = batch if isinstance(batch, int) else 32
         self._input_name = self.session.get_inputs()[0].name
 
-    def crops(self, image: np.ndarray, xyxy: np.ndarray) -> list[np.ndarray]:
-        """Square crops with context around each box, resized to the classifier's input."""
-        return square_crops(image, xyxy, self.size, self.context)
+    def crops(self, image: np.ndarray, xyxy: np.ndarray, context: float | None = None) -> list[np.ndarray]:
+        """Square crops with context (default: the first of ``contexts``) around each box, at the classifier's
+        input size."""
+        return square_crops(image, xyxy, self.size, self.contexts[0] if context is None else context)
 
     def classify(self, image: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(class index (N,), probability (N,)) for each box of a BGR frame."""
-        crops = self.crops(image, np.asarray(xyxy, np.float32).reshape(-1, 4))
-        if not crops:
+        """(class index (N,), probability (N,)) for each box of a BGR frame, probabilities averaged over the
+        crops of every context."""
+        xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+        if not len(xyxy):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        probs = np.concatenate([self.session.run(None, {self._input_name: _to_blob(crops[i:i + self._batch])})[0]
-                                for i in range(0, len(crops), self._batch)])
+        probs = sum(self._probabilities(self.crops(image, xyxy, c)) for c in self.contexts) / len(self.contexts)
         return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+
+    def _probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([self.session.run(None, {self._input_name: _to_blob(crops[i:i + self._batch])})[0]
+                               for i in range(0, len(crops), self._batch)])
 
 
 class TwoStageDetector:
@@ -391,7 +475,8 @@ def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
                   **kwargs) -> OnnxDetector | TwoStageDetector:
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
-    classifier (``astute_classifier``, a file beside it). ``conf`` defaults to the model's ``astute_conf``."""
+    classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
+    ``conf`` defaults to the model's ``astute_conf``."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or _default_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -401,7 +486,8 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     name = detector.metadata.get("astute_classifier")
     if not name:
         return detector
-    return TwoStageDetector(detector, CropClassifier(path.parent / name, threads=threads),
+    contexts = tuple(float(c) for c in detector.metadata.get("astute_contexts", "0.1").split(","))
+    return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
                             float(detector.metadata.get("astute_min_confidence", 0.0)))
 
 
@@ -415,4 +501,4 @@ def model_info(path: str | Path | None = None) -> dict:
     detector = load_detector(path)
     base = detector.detector if isinstance(detector, TwoStageDetector) else detector
     return {"path": str(base.path), "labels": len(detector.labels), "input_hw": base.input_hw,
-            "tile": base.tile, "roi": base.roi, "metadata": json.loads(json.dumps(base.metadata))}
+            "tile": base.tile, "roi": base.roi, "zoom": base.zoom, "metadata": json.loads(json.dumps(base.metadata))}

@@ -29,7 +29,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from astute_cli.detector import SIGN_ROI, CropClassifier, OnnxDetector, box_iou, letterbox, parse_size, tiles_for
+from astute_cli.detector import (
+    SIGN_ROI,
+    CropClassifier,
+    OnnxDetector,
+    box_iou,
+    letterbox,
+    parse_size,
+    parse_zoom,
+    tiles_for,
+)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # Which classifier classes carry a value, and its unit (RTSD names: 3_24_n60 = speed limit 60, 3_13_r4.5 = 4.5 m).
@@ -112,7 +121,8 @@ def value_semantics(names: Iterable[str]) -> dict[str, Any]:
 
 
 def astute_metadata(classifier: str | None = None, tile: int | str | None = None, roi: str | None = None,
-                    names: Iterable[str] | None = None) -> dict[str, str]:
+                    names: Iterable[str] | None = None, zoom: str | None = None,
+                    contexts: str | None = None) -> dict[str, str]:
     """Astute's metadata keys, validated.
 
     Args:
@@ -120,9 +130,12 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
         tile: native-resolution tile size in pixels the detector is run on: N, or "WxH" (the model's input).
         roi: ``"x1,y1,x2,y2"`` fractions of the frame where signs are searched.
         names: class names whose value semantics go into ``astute_values``.
+        zoom: the far-band pass (``astute_zoom``): ``"factor"`` or ``"x1,y1,x2,y2,factor"``; ``"0"`` records none.
+        contexts: the crop classifier's margins (``astute_contexts``), e.g. ``"0.05,0.1,0.2"``: its probabilities
+            are averaged over a crop of each.
 
     Raises:
-        ValueError: a malformed ROI or tile.
+        ValueError: a malformed ROI, tile, zoom or contexts.
     """
     meta: dict[str, str] = {}
     if classifier:
@@ -137,6 +150,14 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
         if len(parts) != 4 or not (0 <= parts[0] < parts[2] <= 1 and 0 <= parts[1] < parts[3] <= 1):
             raise ValueError(f"ROI must be 'x1,y1,x2,y2' fractions with x1<x2, y1<y2 in [0, 1], got {roi!r}")
         meta["astute_roi"] = ",".join(f"{v:g}" for v in parts)
+    if zoom is not None:
+        parsed = parse_zoom(zoom)
+        meta["astute_zoom"] = ",".join(f"{v:g}" for v in (*parsed[0], parsed[1])) if parsed else "0"
+    if contexts is not None:
+        values = [float(v) for v in contexts.split(",")] if re.fullmatch(r"[\d.,\s]+", contexts) else []
+        if not values or not all(0 <= v <= 1 for v in values):
+            raise ValueError(f"Contexts must be margins in [0, 1] like '0.05,0.1,0.2', got {contexts!r}")
+        meta["astute_contexts"] = ",".join(f"{v:g}" for v in values)
     if names is not None:
         meta["astute_values"] = json.dumps(value_semantics(names))
     return meta

@@ -281,5 +281,6 @@ def test_cache_key_tells_two_stage_models_apart(tmp_path):
     detector = load_detector(tmp_path / "a" / "d.onnx", tile=0)
     detector.min_confidence = 0.5
     keys["a, other threshold"] = bench._model_key(detector)
-    assert len(set(keys.values())) == 3, keys
+    keys["a, zoomed"] = bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=64, zoom="2"))
+    assert len(set(keys.values())) == 4, keys
     assert keys["a"] == bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))

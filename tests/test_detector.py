@@ -5,6 +5,7 @@ import pytest
 
 from astute_cli.detector import (
     SIGN_ROI,
+    CropClassifier,
     OnnxDetector,
     TwoStageDetector,
     decode_yolo,
@@ -13,8 +14,10 @@ from astute_cli.detector import (
     load_detector,
     nms,
     parse_size,
+    parse_zoom,
     plates_under_signs,
     tiles_for,
+    zoom_strips,
 )
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
 
@@ -123,6 +126,88 @@ def test_sign_cut_by_a_tile_seam_is_joined(tmp_path):
                               astute_tile="64", astute_roi="0,0,1,0.5")
     joined = OnnxDetector(same).detect(np.zeros((128, 128, 3), np.uint8))
     assert [56.0, 28.0, 72.0, 36.0] in joined.xyxy.tolist()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("1.5", ((0.15, 0.305, 0.797, 0.6), 1.5), id="factor-only-uses-the-far-band"),
+        pytest.param("0.25,0.5,0.75,0.625,2", ((0.25, 0.5, 0.75, 0.625), 2.0), id="band-and-factor"),
+        pytest.param(None, None, id="none"),
+        pytest.param("0", None, id="zero-is-off"),
+        pytest.param("1", None, id="one-is-off"),
+    ],
+)
+def test_parse_zoom(value, expected):
+    assert parse_zoom(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0.5", "5", "abc", "0.5,0.5,0.4,0.6,2", "0,0,1,1", "0,0,1.2,1,2"])
+def test_parse_zoom_rejects(value):
+    with pytest.raises(ValueError, match="zoom"):
+        parse_zoom(value)
+
+
+@pytest.mark.parametrize(
+    ("frame_wh", "band", "factor", "tile", "expected"),
+    [
+        pytest.param((1280, 720), (0.15, 0.305, 0.797, 0.6), 1.5, (640, 640),
+                     ((192, 219, 1021, 432), [[(0, 640), (604, 1244)]]), id="720p-one-tile-of-two-strips"),
+        pytest.param((1280, 720), (0.0, 0.25, 1.0, 0.4), 2.0, (640, 640),
+                     ((0, 180, 1280, 288), [[(0, 640), (640, 1280)], [(1280, 1920), (1920, 2560)]]),
+                     id="2x-four-strips-two-tiles"),
+        pytest.param((360, 640), (0.0, 0.0, 1.0, 1.0), 2.0, (640, 640),
+                     ((0, 0, 360, 320), [[(0, 640)], [(80, 720)]]), id="portrait-band-cut-to-a-tile"),
+    ],
+)
+def test_zoom_strips(frame_wh, band, factor, tile, expected):
+    assert zoom_strips(frame_wh, band, factor, tile) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param([16, 8, 4, 4, 0.9], [39, 67, 41, 69], id="first-strip"),
+        pytest.param([16, 40, 4, 4, 0.9], [71, 67, 73, 69], id="second-strip-below-it"),
+        pytest.param([1, 8, 4, 4, 0.9], None, id="cut-at-the-strip-edge-is-left-to-native-tiles"),
+    ],
+)
+def test_zoom_pass_maps_strip_boxes_back_to_the_frame(tmp_path, row, expected):
+    # band x 32..96, y 64..80 of a 128 px frame, 2x: 128 x 32 px, two 64 x 32 strips stacked in one 64 px tile
+    model = make_detector_onnx(tmp_path / "d.onnx", [row], ["sign"], astute_tile="64", astute_roi="0,0,1,0.5",
+                               astute_zoom="0.25,0.5,0.75,0.625,2")
+    detector = OnnxDetector(model)
+    zoomed = detector._zoomed(np.zeros((128, 128, 3), np.uint8))
+    assert zoomed.xyxy.tolist() == ([] if expected is None else [expected])
+    unzoomed = OnnxDetector(model, zoom="0").detect(np.zeros((128, 128, 3), np.uint8))
+    assert len(detector.detect(np.zeros((128, 128, 3), np.uint8))) == len(unzoomed) + (expected is not None)
+
+
+def test_classifier_averages_its_contexts(tmp_path, monkeypatch):
+    # a white 20 px square on black: the wider the margin, the darker the crop; "probability" = crop brightness
+    make_classifier_onnx(tmp_path / "c.onnx", [0.5, 0.5], ["a", "b"])
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[40:60, 40:60] = 255
+    box = np.float32([[40, 40, 60, 60]])
+
+    def brightness(classifier, crops):
+        mean = np.float32([c.mean() / 255 for c in crops])
+        return np.stack([mean, np.zeros_like(mean)], 1)
+
+    monkeypatch.setattr(CropClassifier, "_probabilities", brightness)
+    single = {c: CropClassifier(tmp_path / "c.onnx", c).classify(image, box)[1][0] for c in (0.1, 0.5)}
+    both = CropClassifier(tmp_path / "c.onnx", (0.1, 0.5)).classify(image, box)[1][0]
+    assert single[0.1] > single[0.5]
+    assert both == pytest.approx((single[0.1] + single[0.5]) / 2, abs=1e-6)
+
+
+def test_two_stage_reads_classifier_contexts_from_metadata(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.2, 0.8], ["a", "b"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_contexts="0.05,0.1,0.2")
+    assert load_detector(model, tile=0).classifier.contexts == (0.05, 0.1, 0.2)
+    plain = make_detector_onnx(tmp_path / "p.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    assert load_detector(plain, tile=0).classifier.contexts == (0.1,)
 
 
 def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):

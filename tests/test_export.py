@@ -122,6 +122,14 @@ def calib(tmp_path) -> Path:
         pytest.param({"tile": "672x570"}, None, pytest.raises(ValueError, match="multiple of 32"),
                      id="rectangular-not-stride"),
         pytest.param({"tile": "big"}, None, pytest.raises(ValueError, match="N or WxH"), id="tile-not-a-size"),
+        pytest.param({"zoom": "1.5"}, {"astute_zoom": "0.15,0.305,0.797,0.6,1.5"}, DoesNotRaise(),
+                     id="zoom-factor-records-the-far-band"),
+        pytest.param({"zoom": "0"}, {"astute_zoom": "0"}, DoesNotRaise(), id="zoom-off"),
+        pytest.param({"zoom": "9"}, None, pytest.raises(ValueError, match="zoom"), id="zoom-too-big"),
+        pytest.param({"contexts": "0.05, 0.1,0.2"}, {"astute_contexts": "0.05,0.1,0.2"}, DoesNotRaise(),
+                     id="classifier-contexts"),
+        pytest.param({"contexts": "0.1,2"}, None, pytest.raises(ValueError, match="Contexts"), id="context-too-big"),
+        pytest.param({"contexts": "wide"}, None, pytest.raises(ValueError, match="Contexts"), id="contexts-text"),
     ],
 )
 def test_astute_metadata(kwargs, expected, expectation):
