@@ -252,6 +252,15 @@ class OnnxDetector:
         self.zoom = parse_zoom(self.metadata.get("astute_zoom") if zoom is None else zoom)
         self._input_name = self.session.get_inputs()[0].name
 
+    def runs_per_frame(self, frame_wh: tuple[int, int]) -> int:
+        """Model runs a frame of this size costs: its tiles, plus the zoom pass's tiles (1: the whole frame)."""
+        if not self.tile[0]:
+            return 1
+        scale = min(1.0, self.work_width / frame_wh[0])
+        wh = (round(frame_wh[0] * scale), round(frame_wh[1] * scale))
+        zoomed = len(zoom_strips(wh, self.zoom[0], self.zoom[1], self.tile)[1]) if self.zoom else 0
+        return len(tiles_for(wh, self.tile, self.roi)) + zoomed
+
     def detect(self, image: np.ndarray) -> Detections:
         """Signs in a BGR frame, boxes in the frame's own pixels."""
         scale = min(1.0, self.work_width / image.shape[1])

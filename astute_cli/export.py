@@ -627,8 +627,7 @@ def _run_detector(path: str | Path, frames: list[LabelledFrame], threads: int | 
         started = time.perf_counter()
         found.append(detector.detect(frame.image).xyxy)
         seconds += time.perf_counter() - started
-        h, w = frame.image.shape[:2]
-        tiles += len(tiles_for((w, h), detector.tile, detector.roi)) if detector.tile[0] else 1
+        tiles += detector.runs_per_frame(frame.image.shape[1::-1])
     return found, 1000 * seconds / max(tiles, 1), detector.labels
 
 

@@ -180,6 +180,7 @@ def test_zoom_pass_maps_strip_boxes_back_to_the_frame(tmp_path, row, expected):
     zoomed = detector._zoomed(np.zeros((128, 128, 3), np.uint8))
     assert zoomed.xyxy.tolist() == ([] if expected is None else [expected])
     unzoomed = OnnxDetector(model, zoom="0").detect(np.zeros((128, 128, 3), np.uint8))
+    assert (detector.runs_per_frame((128, 128)), OnnxDetector(model, zoom="0").runs_per_frame((128, 128))) == (3, 2)
     assert len(detector.detect(np.zeros((128, 128, 3), np.uint8))) == len(unzoomed) + (expected is not None)
 
 
