@@ -151,6 +151,21 @@ def parse_zoom(value: str | None) -> tuple[tuple[float, float, float, float], fl
     return (parts[0], parts[1], parts[2], parts[3]), parts[4]
 
 
+def parse_contexts(value: str) -> tuple[float, ...]:
+    """The crop classifier's margins from ``"0.05,0.1,0.15"`` (fractions of the box, each in [0, 1]).
+
+    Raises:
+        ValueError: anything else.
+    """
+    try:
+        margins = tuple(float(v) for v in str(value).split(","))
+    except ValueError:
+        margins = ()
+    if not margins or not all(0 <= m <= 1 for m in margins):
+        raise ValueError(f"Contexts must be margins in [0, 1] like '0.05,0.1,0.2', got {value!r}")
+    return margins
+
+
 def zoom_strips(frame_wh: tuple[int, int], band: tuple[float, float, float, float], factor: float,
                 tile_wh: tuple[int, int]) -> tuple[tuple[int, int, int, int], list[list[tuple[int, int]]]]:
     """How the zoom pass cuts a frame: the band in frame px (x1, y1, x2, y2), and the upscaled band's strips
@@ -252,18 +267,22 @@ class OnnxDetector:
         self.zoom = parse_zoom(self.metadata.get("astute_zoom") if zoom is None else zoom)
         self._input_name = self.session.get_inputs()[0].name
 
+    def _work_scale(self, width: int) -> float:
+        """How much a frame this wide is scaled down before detection (1: not at all)."""
+        return min(1.0, self.work_width / width)
+
     def runs_per_frame(self, frame_wh: tuple[int, int]) -> int:
         """Model runs a frame of this size costs: its tiles, plus the zoom pass's tiles (1: the whole frame)."""
         if not self.tile[0]:
             return 1
-        scale = min(1.0, self.work_width / frame_wh[0])
+        scale = self._work_scale(frame_wh[0])
         wh = (round(frame_wh[0] * scale), round(frame_wh[1] * scale))
         zoomed = len(zoom_strips(wh, self.zoom[0], self.zoom[1], self.tile)[1]) if self.zoom else 0
         return len(tiles_for(wh, self.tile, self.roi)) + zoomed
 
     def detect(self, image: np.ndarray) -> Detections:
         """Signs in a BGR frame, boxes in the frame's own pixels."""
-        scale = min(1.0, self.work_width / image.shape[1])
+        scale = self._work_scale(image.shape[1])
         work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
         found = self._tiled(work) if self.tile[0] else self._whole(work)
         if scale < 1 and len(found):
@@ -321,7 +340,7 @@ class OnnxDetector:
             local[:, [0, 2]] += x0[:, None]
             found.xyxy = (local / scale + np.float32([bx1, by1, bx1, by1])).astype(np.float32)
             parts.append(found[inside])
-        return _clip(Detections.merge(parts), image.shape) if parts else Detections.empty()
+        return _clip(Detections.merge(parts), image.shape)
 
     def _run(self, image: np.ndarray) -> Detections:
         output = self.session.run(None, {self._input_name: _to_blob([image])})[0]
@@ -495,7 +514,7 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     name = detector.metadata.get("astute_classifier")
     if not name:
         return detector
-    contexts = tuple(float(c) for c in detector.metadata.get("astute_contexts", "0.1").split(","))
+    contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
                             float(detector.metadata.get("astute_min_confidence", 0.0)))
 

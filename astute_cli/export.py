@@ -35,6 +35,7 @@ from astute_cli.detector import (
     OnnxDetector,
     box_iou,
     letterbox,
+    parse_contexts,
     parse_size,
     parse_zoom,
     tiles_for,
@@ -154,10 +155,7 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
         parsed = parse_zoom(zoom)
         meta["astute_zoom"] = ",".join(f"{v:g}" for v in (*parsed[0], parsed[1])) if parsed else "0"
     if contexts is not None:
-        values = [float(v) for v in contexts.split(",")] if re.fullmatch(r"[\d.,\s]+", contexts) else []
-        if not values or not all(0 <= v <= 1 for v in values):
-            raise ValueError(f"Contexts must be margins in [0, 1] like '0.05,0.1,0.2', got {contexts!r}")
-        meta["astute_contexts"] = ",".join(f"{v:g}" for v in values)
+        meta["astute_contexts"] = ",".join(f"{v:g}" for v in parse_contexts(contexts))
     if names is not None:
         meta["astute_values"] = json.dumps(value_semantics(names))
     return meta
