@@ -145,6 +145,9 @@ def synth(
                                                         "background).")] = None,
     mine_frames: Annotated[int, typer.Option(help="classifier: synthetic frames to mine with --mine-with.")] = 1000,
     mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.")] = 0.1,
+    urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
+                                                        "traffic lights, tail lights, logos, barriers, windows) "
+                                                        "to the frames (detector sets and mining).")] = False,
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
     from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
@@ -154,7 +157,7 @@ def synth(
     try:
         if kind is SynthKind.detector:
             spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames,
-                                big_signs=big_signs)
+                                big_signs=big_signs, urban=urban)
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
             manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
@@ -162,13 +165,31 @@ def synth(
             from astute_cli.synth.mining import MiningSpec, mine_classifier_crops
 
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
-                                                          size=size, conf=mine_conf), workers)
+                                                          size=size, conf=mine_conf, urban=urban), workers)
             console.print(f"mined {mined['background']} background and {mined['signs']} sign crops from "
                           f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     if kind is SynthKind.detector or per_class > 0:
         console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+
+
+@app.command(name="combine")
+def combine(
+    out: Annotated[Path, typer.Argument(help="New folder for the combined classifier set.")],
+    parts: Annotated[list[Path], typer.Argument(help="Classifier sets (train/ and val/ class folders).")],
+    max_per_class: Annotated[int | None, typer.Option(min=1, help="At most this many crops of each part's class "
+                                                                  "folder (evenly spaced).")] = None,
+) -> None:
+    """Combine classifier sets into one by symbolic links (no copies), e.g. a generated set and a mined one."""
+    from astute_cli.synth.dataset import link_classifier_sets
+
+    try:
+        manifest = link_classifier_sets(out, parts, max_per_class)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    console.print(f"{manifest['counts'].get('train', 0)} train and {manifest['counts'].get('val', 0)} val crops "
+                  f"→ {out}", highlight=False)
 
 
 # --- train (issue 6) ---

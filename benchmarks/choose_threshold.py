@@ -37,16 +37,20 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def sweep(detector: TwoStageDetector, n_frames: int, seed: int = SEED, det_conf: float = 0.05) -> list[dict]:
-    """Precision/recall (any class, right class) at each threshold of ``GRID`` over ``n_frames`` frames."""
+def sweep(detector: TwoStageDetector, n_frames: int, seed: int = SEED, det_conf: float = 0.05,
+          urban_frames: int = 0) -> list[dict]:
+    """Precision/recall (any class, right class) at each threshold of ``GRID``, tallied over ``n_frames`` frames
+    and ``urban_frames`` more with city clutter that is not a sign (``scene.compose(urban=True)``, same seeds).
+    """
     detector.min_confidence, detector.detector.conf = 0.0, det_conf
     runs = []
-    for index in range(n_frames):
-        rng = np.random.default_rng([seed, index])
-        frame, boxes, names = scene.compose(rng)
-        found = detector.detect(frame)
-        boxes, names, found = ignore_lone_plates(boxes, names, found)
-        runs.append((found, boxes, [parse_label(n)[0] for n in names]))
+    for urban, count in ((False, n_frames), (True, urban_frames)):
+        for index in range(count):
+            rng = np.random.default_rng([seed, index])
+            frame, boxes, names = scene.compose(rng, urban=urban)
+            found = detector.detect(frame)
+            boxes, names, found = ignore_lone_plates(boxes, names, found)
+            runs.append((found, boxes, [parse_label(n)[0] for n in names]))
     rows = []
     for threshold in GRID:
         gt = hit_any = hit_class = pred = tp_any = 0
@@ -59,7 +63,7 @@ def sweep(detector: TwoStageDetector, n_frames: int, seed: int = SEED, det_conf:
         rows.append({"threshold": float(threshold), "precision_any": round(p_any, 4), "recall_any": round(r_any, 4),
                      "precision_class": round(p_class, 4), "recall_class": round(r_class, 4),
                      "f1": round((_f1(p_any, r_any) + _f1(p_class, r_class)) / 2, 4), "predictions": pred,
-                     "signs": gt})
+                     "signs": gt, "true_boxes": tp_any, "signs_found": hit_any, "signs_right_class": hit_class})
     return rows
 
 
@@ -88,6 +92,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--det-conf", type=float, default=0.05, help="detector threshold during the sweep")
+    parser.add_argument("--urban-frames", type=int, default=0,
+                        help="also tally this many frames with city clutter that is not a sign (shop signs, plates, "
+                             "traffic lights, tail lights, logos, barriers, windows)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--write", nargs="*", type=Path, default=None,
                         help="stamp the threshold into these detectors (none given: the bundled FP32 and INT8)")
@@ -96,10 +103,11 @@ def main() -> None:
     if not isinstance(detector, TwoStageDetector):
         raise SystemExit(f"{args.model} has no crop classifier: nothing to choose")
     det_conf_before = float(detector.detector.metadata.get("astute_conf", 0.25))
-    rows = sweep(detector, args.frames, det_conf=args.det_conf)
+    rows = sweep(detector, args.frames, det_conf=args.det_conf, urban_frames=args.urban_frames)
     best = max((r for r in rows if r["threshold"] >= args.det_conf), key=lambda r: r["f1"])
     det_conf = round(min(det_conf_before, best["threshold"]), 3)
     result = {"model": str(args.model), "frames": args.frames, "seed": SEED, "det_conf_sweep": args.det_conf,
+              "urban_frames": args.urban_frames,
               "chosen": best, "astute_conf": det_conf, "astute_conf_before": det_conf_before, "sweep": rows}
     for row in rows:
         print(f"{row['threshold']:.3f}  P {row['precision_any']:.3f}  R {row['recall_any']:.3f}  "

@@ -28,8 +28,13 @@ def scripted(monkeypatch, tmp_path, shared_data):
     (the class list comes from the pictograms in ../shared/data)."""
     frame = np.full((720, 1280, 3), 90, np.uint8)
     frame[100:140, 100:140] = (0, 0, 220)
-    monkeypatch.setattr(mining.scene, "compose", lambda rng, n_signs=None, labels=None: (
-        frame.copy(), SIGN_BOX.copy(), ["3_24_n60"]))
+    asked = []
+
+    def compose(rng, n_signs=None, labels=None, urban=False):
+        asked.append(urban)
+        return frame.copy(), SIGN_BOX.copy(), ["3_24_n60"]
+
+    monkeypatch.setattr(mining.scene, "compose", compose)
     model = tmp_path / "det.onnx"
     model.write_bytes(b"scripted")
 
@@ -37,6 +42,7 @@ def scripted(monkeypatch, tmp_path, shared_data):
         monkeypatch.setitem(mining._DETECTORS, str(model), _ScriptedDetector(boxes))
         return str(model)
 
+    use.asked_urban = asked
     return use
 
 
@@ -50,9 +56,11 @@ def scripted(monkeypatch, tmp_path, shared_data):
         pytest.param([], [], id="nothing-found"),
     ],
 )
-def test_mined_crop_labels(scripted, boxes, expected):
-    spec = mining.MiningSpec(frames=1, detector=scripted(boxes), size=32)
+@pytest.mark.parametrize("urban", [False, True])
+def test_mined_crop_labels(scripted, boxes, expected, urban):
+    spec = mining.MiningSpec(frames=1, detector=scripted(boxes), size=32, urban=urban)
     pairs = mining.mine_frame(spec, 0)
+    assert scripted.asked_urban == [urban]
     assert [label for label, _ in pairs] == expected
     assert all(crop.shape == (32, 32, 3) for _, crop in pairs)
 

@@ -140,3 +140,71 @@ def test_big_signs_widths(big_signs, min_width, same_as_default):
         assert np.array_equal(frame, default) == same_as_default
         widths += [b[2] - b[0] for b in boxes if 0 < b[0] and b[2] < 1280]  # not cut by the frame edge
     assert widths and min(widths) >= min_width - 1
+
+
+URBAN_KINDS = {"panel", "plate", "traffic_light", "tail_lights", "logo", "stripes", "windows"}
+
+
+def test_urban_clutter_draws_every_kind_inside_the_frame():
+    """Each kind is drawn (the frame changes), the same seed draws the same thing, and none adds a label."""
+    seen = set()
+    for seed in range(60):
+        frame = np.full((720, 1280, 3), 128, np.uint8)
+        kind = scene.urban_clutter(frame, np.random.default_rng(seed))
+        again = np.full((720, 1280, 3), 128, np.uint8)
+        assert scene.urban_clutter(again, np.random.default_rng(seed)) == kind
+        assert np.array_equal(frame, again)
+        assert (frame != 128).any(), kind
+        seen.add(kind)
+    assert seen == URBAN_KINDS
+
+
+@pytest.mark.parametrize(
+    ("urban", "same_as_default"),
+    [pytest.param(False, True, id="off-keeps-old-frames"), pytest.param(True, False, id="on-adds-clutter")],
+)
+def test_urban_compose_keeps_labels_exact(urban, same_as_default):
+    for seed in range(4):
+        frame, boxes, names = scene.compose(np.random.default_rng(seed), urban=urban)
+        default, default_boxes, default_names = scene.compose(np.random.default_rng(seed))
+        assert np.array_equal(frame, default) == same_as_default
+        assert len(boxes) == len(names) and frame.shape == (720, 1280, 3)
+        if same_as_default:
+            assert np.array_equal(boxes, default_boxes) and names == default_names
+
+
+def _crop_set(root, files):
+    for rel in files:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"jpg")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected", "error", "cap"),
+    [
+        pytest.param({"a": ["train/3_1/1.jpg", "val/3_1/2.jpg"], "b": ["train/3_1/1.jpg", "train/background/m.jpg"]},
+                     {"train/3_1/a-1.jpg", "val/3_1/a-2.jpg", "train/3_1/b-1.jpg", "train/background/b-m.jpg"},
+                     None, None, id="same-file-names-kept-apart"),
+        pytest.param({"a": ["train/3_1/1.jpg", "val/3_1/2.jpg"],
+                      "b": ["train/3_1/1.jpg", *(f"train/background/m{i}.jpg" for i in range(5))]},
+                     {"train/3_1/a-1.jpg", "val/3_1/a-2.jpg", "train/3_1/b-1.jpg", "train/background/b-m0.jpg",
+                      "train/background/b-m4.jpg"}, None, 2, id="capped-per-class-evenly"),
+        pytest.param({"a": ["train/3_1/1.jpg"], "b": ["3_1/1.jpg"]}, None, "not a classifier set", None,
+                     id="no-train"),
+    ],
+)
+def test_link_classifier_sets(tmp_path, parts, expected, error, cap):
+    from astute_cli.synth.dataset import link_classifier_sets
+
+    roots = [_crop_set(tmp_path / name, files) for name, files in parts.items()]
+    if error:
+        with pytest.raises(ValueError, match=error):
+            link_classifier_sets(tmp_path / "out", roots)
+        return
+    manifest = link_classifier_sets(tmp_path / "out", roots, max_per_class=cap)
+    made = {str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.jpg")}
+    assert made == expected and all((tmp_path / "out" / m).is_symlink() for m in made)
+    assert manifest["counts"] == {"train": len(expected) - 1, "val": 1}
+    with pytest.raises(ValueError, match="not empty"):
+        link_classifier_sets(tmp_path / "out", roots)

@@ -37,6 +37,7 @@ class DetectorSpec:
     val_fraction: float = 0.1
     background_fraction: float = 0.15
     big_signs: float = 0.0  # fraction of poles with 40–140 px signs (see ``scene.compose``)
+    urban: bool = False  # city clutter that is not a sign (see ``scene.urban_clutter``)
 
 
 def class_names(classes: str) -> list[str]:
@@ -51,7 +52,7 @@ def detector_item(spec: DetectorSpec, index: int) -> tuple[np.ndarray, np.ndarra
     """Image, boxes (xyxy px) and labels of item ``index``: the same for the same (spec, index)."""
     rng = np.random.default_rng([spec.seed, index])
     labels = None if spec.classes == "one" else class_names("full")
-    frame, boxes, names = scene.compose(rng, labels=labels, big_signs=spec.big_signs)
+    frame, boxes, names = scene.compose(rng, labels=labels, big_signs=spec.big_signs, urban=spec.urban)
     if spec.full_frames:
         return frame, boxes, names
     return _crop(frame, boxes, names, spec.imgsz, rng, empty=rng.random() < spec.background_fraction)
@@ -255,5 +256,42 @@ def make_classifier_set(out: str | Path, spec: ClassifierSpec, workers: int = 1)
             cv2.imwrite(str(out / "samples.jpg"), np.concatenate(grid, 0))
     args = {**spec.__dict__, "labels": labels}
     manifest = _manifest("classifier", args, counts, time.perf_counter() - started, total)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+def link_classifier_sets(out: str | Path, parts: list[str | Path], max_per_class: int | None = None) -> dict:
+    """One classifier set from several, by symbolic links: ``out/<split>/<label>/<part>-<file>``.
+
+    Nothing is copied, so sets of 100k crops combine in seconds; a part's ``manifest.json`` and
+    ``mined_manifest.json`` are kept in the combined manifest, with the counts per split.
+    ``max_per_class`` keeps at most that many crops of each part's class folder (evenly spaced in name order),
+    e.g. so that a mined set's many ``background`` crops do not swamp the signs.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{str(out)!r} is not empty: give a new folder")
+    counts: Counter = Counter()
+    manifests = {}
+    for part in map(Path, parts):
+        if not (part / "train").is_dir():
+            raise ValueError(f"{str(part)!r} is not a classifier set (no train/ folder)")
+        for name in ("manifest.json", "mined_manifest.json"):
+            if (part / name).is_file():
+                manifests[f"{part.name}/{name}"] = json.loads((part / name).read_text())
+        for folder in sorted(part.glob("*/*/")):
+            split, label = folder.parent.name, folder.name
+            if split not in ("train", "val"):
+                continue
+            images = sorted(folder.glob("*.jpg"))
+            if max_per_class is not None and len(images) > max_per_class:
+                images = [images[i] for i in np.linspace(0, len(images) - 1, max_per_class).round().astype(int)]
+            for image in images:
+                link = out / split / label / f"{part.name}-{image.name}"
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(image.resolve())
+                counts[split] += 1
+    manifest = {"kind": "combined", "parts": manifests, "max_per_class": max_per_class, "counts": dict(counts)}
+    out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest

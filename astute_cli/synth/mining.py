@@ -7,9 +7,10 @@ The classifier only ever sees what the detector hands it, so it should learn fro
 - a detector box on a sign (IoU ≥ ``match_iou``) becomes a crop of that sign's class, cut with the detector's
   own box error rather than the generator's perfect box.
 
-Frames come from :func:`astute_cli.synth.scene.compose` (real road footage with pasted signs), never from the
-RTSD test frames. Crops are written in the classifier set layout (``train|val/<label>/m*.jpg``), so they can be
-added to a set made by :func:`astute_cli.synth.dataset.make_classifier_set`.
+Frames come from :func:`astute_cli.synth.scene.compose` (real road footage with pasted signs, with city clutter
+when ``urban``), never from the RTSD test frames. Crops are written in the classifier set layout
+(``train|val/<label>/m*.jpg``), so they can be added to a set made by
+:func:`astute_cli.synth.dataset.make_classifier_set` (or joined to one with ``astute combine``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class MiningSpec:
     empty_fraction: float = 0.2
     val_fraction: float = 0.1
     context: float = 0.1
+    urban: bool = False
 
 
 def _detector(path: str):
@@ -61,7 +63,7 @@ def mine_frame(spec: MiningSpec, index: int) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng([spec.seed, 7919, index])
     labels = [label for label in classifier_labels() if label != BACKGROUND]
     n_signs = 0 if rng.random() < spec.empty_fraction else None
-    frame, boxes, names = scene.compose(rng, n_signs=n_signs, labels=labels)
+    frame, boxes, names = scene.compose(rng, n_signs=n_signs, labels=labels, urban=spec.urban)
     detector = _detector(spec.detector)
     detector.conf = spec.conf
     found = detector.detect(frame)

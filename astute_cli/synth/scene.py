@@ -212,12 +212,123 @@ def _hard_negative(frame: np.ndarray, rng: np.random.Generator) -> None:
         cv2.rectangle(frame, (centre[0] - r, centre[1] - r // 2), (centre[0] + r, centre[1] + r // 2), colour, -1)
 
 
+_PANEL_COLOURS = ((30, 30, 200), (170, 80, 10), (40, 140, 40), (0, 200, 230), (235, 235, 235), (0, 120, 240),
+                  (40, 60, 110), (25, 25, 25), (140, 40, 140))
+"""BGR colours of shop signs, billboards and plates: red, blue, green, yellow, white, orange, brown, black, purple."""
+_LETTERS = "ABEKMHOPCTXYZ0123456789"
+
+
+def _text(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour, rng: np.random.Generator) -> None:
+    """A line or two of random capitals inside the rectangle, as large as it allows."""
+    lines = 1 if rng.random() < 0.7 else 2
+    height = max(1, (y1 - y0) // lines)
+    for line in range(lines):
+        word = "".join(rng.choice(list(_LETTERS), int(rng.integers(2, 9))))
+        scale = max(0.2, height / 30)
+        (tw, th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        scale *= min(1.0, (x1 - x0) * 0.9 / max(tw, 1))
+        (tw, th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        org = (x0 + max(0, (x1 - x0 - tw) // 2), y0 + line * height + (height + th) // 2)
+        cv2.putText(image, word, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, max(1, round(scale * 1.5)),
+                    cv2.LINE_AA)
+
+
+def _contrast(colour) -> tuple[int, int, int]:
+    return (20, 20, 20) if sum(colour) > 400 else (240, 240, 240)
+
+
+def urban_clutter(frame: np.ndarray, rng: np.random.Generator) -> str:
+    """One thing of a city street that is not a road sign, where and as large as signs are; returns its kind.
+
+    Shop signs and billboards with lettering, street-name and house-number plates, traffic lights, a car's
+    tail lights, round brand logos, red-and-white striped barriers and lit windows. The RTSD frames are
+    city streets full of them while our backgrounds are highways, so a detector and classifier trained
+    without them have never been told these are not signs.
+    """
+    cx, cy = sample_centre(rng)
+    width = sample_width(rng)
+    kind = str(rng.choice(["panel", "plate", "traffic_light", "tail_lights", "logo", "stripes", "windows"]))
+    colour = tuple(int(c) for c in np.clip(np.array(_PANEL_COLOURS[rng.integers(len(_PANEL_COLOURS))])
+                                           * rng.uniform(0.7, 1.15), 0, 255))
+    x, y = round(cx), round(cy)
+    if kind == "panel":  # a shop sign or billboard: wide, lettered
+        w = round(width * rng.uniform(1.5, 6))
+        h = max(6, round(w * rng.uniform(0.15, 0.6)))
+        cv2.rectangle(frame, (x - w // 2, y - h // 2), (x + w // 2, y + h // 2), colour, -1)
+        if rng.random() < 0.4:
+            cv2.rectangle(frame, (x - w // 2, y - h // 2), (x + w // 2, y + h // 2), _contrast(colour),
+                          max(1, h // 10))
+        _text(frame, x - w // 2 + 2, y - h // 2 + 1, x + w // 2 - 2, y + h // 2 - 1, _contrast(colour), rng)
+    elif kind == "plate":  # a street-name or house-number plate
+        w = round(width * rng.uniform(0.6, 1.8))
+        h = max(5, round(w * rng.uniform(0.3, 0.7)))
+        colour = (150, 60, 0) if rng.random() < 0.6 else (230, 230, 230)
+        cv2.rectangle(frame, (x - w // 2, y - h // 2), (x + w // 2, y + h // 2), colour, -1)
+        _text(frame, x - w // 2 + 1, y - h // 2 + 1, x + w // 2 - 1, y + h // 2 - 1, _contrast(colour), rng)
+    elif kind == "traffic_light":
+        w = max(4, round(width * rng.uniform(0.35, 0.6)))
+        h = round(w * rng.uniform(2.4, 3.0))
+        cv2.rectangle(frame, (x - w // 2, y - h // 2), (x + w // 2, y + h // 2), (30, 30, 30), -1)
+        lit = int(rng.integers(3))
+        for k, lamp in enumerate([(40, 40, 255), (0, 200, 255), (120, 230, 60)]):
+            colour_k = lamp if k == lit else tuple(c // 5 for c in lamp)
+            cv2.circle(frame, (x, y - h // 2 + round((k + 0.5) * h / 3)), max(1, round(w * 0.35)), colour_k, -1,
+                       cv2.LINE_AA)
+        if rng.random() < 0.6:
+            _pole(frame, x, y + h / 2, w * 2, rng)
+    elif kind == "tail_lights":  # the back of a car: two red lamps either side of a dark body
+        w = round(width * rng.uniform(2, 4))
+        h = max(3, round(width * rng.uniform(0.2, 0.4)))
+        body = tuple(int(c) for c in rng.uniform(20, 200, 3))
+        cv2.rectangle(frame, (x - w // 2, y - h), (x + w // 2, y + 2 * h), body, -1)
+        lamp = (30, 30, int(rng.uniform(170, 255)))
+        for side in (-1, 1):
+            lx = x + side * (w // 2 - h)
+            cv2.rectangle(frame, (lx - h, y - h // 2), (lx + h, y + h // 2), lamp, -1)
+    elif kind == "logo":  # a round brand logo: a disc or ring with letters
+        r = max(4, round(width * rng.uniform(0.4, 0.8)))
+        if rng.random() < 0.5:
+            cv2.circle(frame, (x, y), r, colour, -1, cv2.LINE_AA)
+        else:
+            cv2.circle(frame, (x, y), r, (235, 235, 235), -1, cv2.LINE_AA)
+            cv2.circle(frame, (x, y), r, colour, max(1, r // 4), cv2.LINE_AA)
+        _text(frame, x - r // 2, y - r // 3, x + r // 2, y + r // 3, _contrast(colour) if rng.random() < 0.5
+              else colour, rng)
+    elif kind == "stripes":  # a red-and-white barrier or a striped post
+        horizontal = rng.random() < 0.6
+        length, thick = round(width * rng.uniform(1.5, 5)), max(3, round(width * rng.uniform(0.15, 0.4)))
+        w, h = (length, thick) if horizontal else (thick, length)
+        n = int(rng.integers(3, 9))
+        for k in range(n):
+            c = (30, 30, 210) if k % 2 == 0 else (235, 235, 235)
+            if horizontal:
+                cv2.rectangle(frame, (x - w // 2 + k * w // n, y - h // 2), (x - w // 2 + (k + 1) * w // n,
+                                                                              y + h // 2), c, -1)
+            else:
+                cv2.rectangle(frame, (x - w // 2, y - h // 2 + k * h // n), (x + w // 2, y - h // 2 + (k + 1) * h // n),
+                              c, -1)
+    else:  # a facade with lit and dark windows
+        cols, rows = int(rng.integers(2, 6)), int(rng.integers(2, 5))
+        cell = max(4, round(width * rng.uniform(0.4, 0.9)))
+        wall = tuple(int(c) for c in rng.uniform(60, 200, 3))
+        cv2.rectangle(frame, (x - cols * cell // 2, y - rows * cell // 2), (x + cols * cell // 2, y + rows * cell // 2),
+                      wall, -1)
+        for i in range(cols):
+            for j in range(rows):
+                pane = (200, 230, 250) if rng.random() < 0.3 else (50, 40, 40)
+                x0, y0 = x - cols * cell // 2 + i * cell, y - rows * cell // 2 + j * cell
+                cv2.rectangle(frame, (x0 + cell // 5, y0 + cell // 5), (x0 + cell - cell // 5, y0 + cell - cell // 5),
+                              pane, -1)
+    return kind
+
+
 def compose(rng: np.random.Generator, n_signs: int | None = None, labels: list[str] | None = None,
-            big_signs: float = 0.0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+            big_signs: float = 0.0, urban: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """One synthetic 1280×720 dashcam frame.
 
     ``big_signs``: the fraction of poles whose signs are drawn 40–140 px wide (near signs, rare in RTSD's
     width statistics) instead of from RTSD's widths; 0 keeps the frames of earlier sets unchanged.
+    ``urban``: also draw 3–11 pieces of city clutter (:func:`urban_clutter`); False keeps earlier sets unchanged.
 
     Returns:
         frame (720, 1280, 3) BGR, boxes (N, 4) xyxy of the pasted signs, their labels.
@@ -225,6 +336,9 @@ def compose(rng: np.random.Generator, n_signs: int | None = None, labels: list[s
     frame = background(rng)
     for _ in range(rng.integers(0, 4)):
         _hard_negative(frame, rng)
+    if urban:
+        for _ in range(rng.integers(3, 12)):
+            urban_clutter(frame, rng)
     boxes, names = [], []
     for _ in range(rng.integers(1, 6) if n_signs is None else n_signs):
         _place_pole(frame, rng, labels, boxes, names, big_signs)
