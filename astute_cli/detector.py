@@ -249,12 +249,14 @@ class OnnxDetector:
         work_width: wider frames are scaled down to this width first (bigger keeps smaller signs, costs more).
         zoom: an extra pass over the far band, upscaled, for the smallest signs: ``"factor"`` or
             ``"x1,y1,x2,y2,factor"`` (None: metadata ``astute_zoom``, else none; ``"0"``: none). Tiled models only.
+        plates_need_sign: a one-stage model's (all classes) group 8 plates are kept only under a sign box, as in
+            :class:`TwoStageDetector` (see :func:`plates_under_signs`); a one-class detector has no plates.
     """
 
     def __init__(self, path: str | Path = DEFAULT_MODEL, conf: float = 0.25, iou: float = 0.5,
                  threads: int | None = None, tile: int | None = None,
                  roi: tuple[float, float, float, float] | None = None, work_width: int = 1280,
-                 zoom: str | None = None) -> None:
+                 zoom: str | None = None, plates_need_sign: bool = True) -> None:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
@@ -265,6 +267,8 @@ class OnnxDetector:
         meta_roi = self.metadata.get("astute_roi")
         self.roi = roi or (tuple(float(v) for v in meta_roi.split(",")) if meta_roi else SIGN_ROI)
         self.zoom = parse_zoom(self.metadata.get("astute_zoom") if zoom is None else zoom)
+        self.plates_need_sign = plates_need_sign
+        self._plate = np.array([is_mounted_plate(label) for label in self.labels], bool)
         self._input_name = self.session.get_inputs()[0].name
 
     def _work_scale(self, width: int) -> float:
@@ -287,6 +291,8 @@ class OnnxDetector:
         found = self._tiled(work) if self.tile[0] else self._whole(work)
         if scale < 1 and len(found):
             found.xyxy /= scale
+        if self.plates_need_sign and self._plate.any() and len(found):
+            found = found[plates_under_signs(found.xyxy, self._plate[found.class_id])]
         return found
 
     def _whole(self, image: np.ndarray) -> Detections:

@@ -189,7 +189,25 @@ def _train_args(data: Path, task: str, imgsz: int, epochs: int, batch: int, devi
         args["time"] = float(time_budget_h)
     if task == "classify":
         args |= {"task": "classify", **CLASSIFY_AUGMENT}
+    elif class_count(data) > 1:
+        args["fliplr"] = 0.0  # a mirrored "turn left" is "turn right": only a one-class ("sign") detector may mirror
     return args
+
+
+def class_count(data_yaml: str | Path) -> int:
+    """How many classes a YOLO ``data.yaml`` names (``names:`` as a list or a mapping, or ``nc:``); 0 if unknown."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load(Path(data_yaml).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return 0
+    if not isinstance(spec, dict):
+        return 0
+    names = spec.get("names")
+    if isinstance(names, (list, dict)):
+        return len(names)
+    return int(spec.get("nc") or 0)
 
 
 CLASSIFY_AUGMENT: dict[str, Any] = {"fliplr": 0.0, "scale": 0.25, "erasing": 0.1, "auto_augment": ""}

@@ -1,4 +1,4 @@
-"""Choose the two-stage model's score threshold (``astute_min_confidence``) on labelled synthetic frames.
+"""Choose a model's score threshold (``astute_min_confidence``; one-stage: ``astute_conf``) on synthetic frames.
 
 The real RTSD frames are test data, so the threshold `astute annotate` uses is chosen here, on frames the
 generator makes with exact labels (a seed no training set used; its plates hanging under no sign are
@@ -6,7 +6,8 @@ generator makes with exact labels (a seed no training set used; its plates hangi
 threshold at ``--det-conf`` and no final threshold, then precision and recall are tallied at every threshold of a
 grid on the final score (detector score × classifier probability), and the one with the best F1 (class-agnostic
 and class-correct averaged) wins. The detector's threshold (``astute_conf``) is then lowered to the chosen value
-when that is below it, since a final score can never exceed the detector's.
+when that is below it, since a final score can never exceed the detector's. A one-stage model (all classes, no
+crop classifier) has only the detector's score: the chosen value becomes its ``astute_conf``.
 
     .venv/bin/python benchmarks/choose_threshold.py --frames 300 --json benchmarks/results/threshold.json --write
 
@@ -22,7 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from astute_cli.benchmark import score_frame
-from astute_cli.detector import TwoStageDetector, box_iou, is_mounted_plate, load_detector, plates_under_signs
+from astute_cli.detector import (
+    OnnxDetector,
+    TwoStageDetector,
+    box_iou,
+    is_mounted_plate,
+    load_detector,
+    plates_under_signs,
+)
 from astute_cli.export import write_metadata
 from astute_cli.paths import MODELS_DIR
 from astute_cli.signs import parse_label
@@ -37,12 +45,15 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def sweep(detector: TwoStageDetector, n_frames: int, seed: int = SEED, det_conf: float = 0.05,
+def sweep(detector: TwoStageDetector | OnnxDetector, n_frames: int, seed: int = SEED, det_conf: float = 0.05,
           urban_frames: int = 0) -> list[dict]:
     """Precision/recall (any class, right class) at each threshold of ``GRID``, tallied over ``n_frames`` frames
     and ``urban_frames`` more with city clutter that is not a sign (``scene.compose(urban=True)``, same seeds).
     """
-    detector.min_confidence, detector.detector.conf = 0.0, det_conf
+    if isinstance(detector, TwoStageDetector):
+        detector.min_confidence, detector.detector.conf = 0.0, det_conf
+    else:
+        detector.conf = det_conf
     runs = []
     for urban, count in ((False, n_frames), (True, urban_frames)):
         for index in range(count):
@@ -100,12 +111,12 @@ def main() -> None:
                         help="stamp the threshold into these detectors (none given: the bundled FP32 and INT8)")
     args = parser.parse_args()
     detector = load_detector(args.model, threads=args.threads)
-    if not isinstance(detector, TwoStageDetector):
-        raise SystemExit(f"{args.model} has no crop classifier: nothing to choose")
-    det_conf_before = float(detector.detector.metadata.get("astute_conf", 0.25))
+    two_stage = isinstance(detector, TwoStageDetector)
+    base = detector.detector if two_stage else detector
+    det_conf_before = float(base.metadata.get("astute_conf", 0.25))
     rows = sweep(detector, args.frames, det_conf=args.det_conf, urban_frames=args.urban_frames)
     best = max((r for r in rows if r["threshold"] >= args.det_conf), key=lambda r: r["f1"])
-    det_conf = round(min(det_conf_before, best["threshold"]), 3)
+    det_conf = round(min(det_conf_before, best["threshold"]) if two_stage else best["threshold"], 3)
     result = {"model": str(args.model), "frames": args.frames, "seed": SEED, "det_conf_sweep": args.det_conf,
               "urban_frames": args.urban_frames,
               "chosen": best, "astute_conf": det_conf, "astute_conf_before": det_conf_before, "sweep": rows}
@@ -118,8 +129,11 @@ def main() -> None:
     if args.write is not None:
         targets = args.write or [MODELS_DIR / "detector.onnx", MODELS_DIR / "detector.int8.onnx"]
         for path in targets:
-            write_metadata(path, {"astute_min_confidence": str(best["threshold"]), "astute_conf": str(det_conf)})
-            print(f"wrote astute_min_confidence={best['threshold']}, astute_conf={det_conf} into {path}")
+            meta = {"astute_conf": str(det_conf)}
+            if two_stage:
+                meta["astute_min_confidence"] = str(best["threshold"])
+            write_metadata(path, meta)
+            print(f"wrote {', '.join(f'{k}={v}' for k, v in meta.items())} into {path}")
 
 
 if __name__ == "__main__":

@@ -284,3 +284,42 @@ def test_cache_key_tells_two_stage_models_apart(tmp_path):
     keys["a, zoomed"] = bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=64, zoom="2"))
     assert len(set(keys.values())) == 4, keys
     assert keys["a"] == bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))
+
+
+def _load_script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class OneStage:
+    """A one-stage (all classes) detector: a true 3_24_n60 at 0.8 and a false 2_1 at 0.3, above its ``conf``."""
+
+    labels = LABELS
+
+    def __init__(self) -> None:
+        self.conf = 0.5
+
+    def detect(self, image: np.ndarray) -> Detections:
+        found = make_detections([[100, 100, 130, 130], [500, 300, 530, 330]], [0.8, 0.3], [0, 1])
+        return found[found.confidence >= self.conf]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "precision", "recall"),
+    [(0.0, 0.5, 1.0), (0.3, 0.5, 1.0), (0.325, 1.0, 1.0), (0.8, 1.0, 1.0), (0.825, 0.0, 0.0)],
+)
+def test_threshold_sweep_scores_a_one_stage_model(monkeypatch, threshold, precision, recall):
+    choose = _load_script("choose_threshold")
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    monkeypatch.setattr(choose.scene, "compose",
+                        lambda rng, urban=False: (frame, np.array([[100, 100, 130, 130]], np.float32), ["3_24_n60"]))
+    detector = OneStage()
+    rows = {row["threshold"]: row for row in choose.sweep(detector, 2, det_conf=0.05)}
+    assert detector.conf == 0.05  # the sweep sees every box down to --det-conf
+    row = rows[threshold]
+    assert (row["precision_any"], row["recall_any"], row["recall_class"]) == (precision, recall, recall)
+    assert row["signs"] == 2

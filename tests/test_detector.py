@@ -256,6 +256,23 @@ def test_two_stage_drops_a_lone_plate(tmp_path):
     assert detector.detect(np.zeros((64, 64, 3), np.uint8)).class_id.tolist() == [0]
 
 
+@pytest.mark.parametrize(
+    ("rows", "kept"),
+    [
+        # cx, cy, w, h, then a score per class (3_24_n60, 8_2_1)
+        pytest.param([[32, 32, 8, 8, 0.0, 0.5]], [], id="lone-plate-dropped"),
+        pytest.param([[32, 20, 10, 10, 0.6, 0.0], [32, 29, 10, 6, 0.0, 0.5]], [0, 1], id="plate-under-sign-kept"),
+        pytest.param([[32, 20, 10, 10, 0.6, 0.0]], [0], id="sign-alone-kept"),
+    ],
+)
+def test_one_stage_model_drops_lone_plates(tmp_path, rows, kept):
+    model = make_detector_onnx(tmp_path / "d.onnx", rows, ["3_24_n60", "8_2_1"])
+    detector = load_detector(model, tile=0)
+    assert sorted(detector.detect(np.zeros((64, 64, 3), np.uint8)).class_id.tolist()) == kept
+    detector.plates_need_sign = False
+    assert len(detector.detect(np.zeros((64, 64, 3), np.uint8))) == len(rows)
+
+
 def test_end_to_end_model_loads(tmp_path):
     model = make_end2end_onnx(tmp_path / "e.onnx", [[10, 10, 20, 20, 0.9, 0]], ["2_1"])
     found = load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))

@@ -175,3 +175,20 @@ def test_classifier_training_never_mirrors_signs(tmp_path):
 
     args = _train_args(tmp_path, "classify", 64, 1, 8, "cpu", tmp_path, "x", 0, None)
     assert args["fliplr"] == 0.0 and args["task"] == "classify"
+
+
+@pytest.mark.parametrize(
+    ("names", "fliplr"),
+    [
+        pytest.param("names: [sign]", None, id="one-class-detector-may-mirror"),
+        pytest.param("names: {0: 3_24_n60, 1: 1_11_1}", 0.0, id="all-classes-never-mirrors"),
+        pytest.param("nc: 2", 0.0, id="nc-only"),
+    ],
+)
+def test_sign_class_detector_never_mirrors(tmp_path, names, fliplr):
+    from astute_cli.train import _train_args
+
+    data = tmp_path / "data.yaml"
+    data.write_text(f"path: .\ntrain: images/train\nval: images/val\n{names}\n")
+    args = _train_args(data, "detect", 320, 1, 8, "cpu", tmp_path, "x", 0, None)
+    assert args.get("fliplr") == fliplr

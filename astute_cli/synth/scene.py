@@ -299,14 +299,11 @@ def urban_clutter(frame: np.ndarray, rng: np.random.Generator) -> str:
         length, thick = round(width * rng.uniform(1.5, 5)), max(3, round(width * rng.uniform(0.15, 0.4)))
         w, h = (length, thick) if horizontal else (thick, length)
         n = int(rng.integers(3, 9))
-        for k in range(n):
-            c = (30, 30, 210) if k % 2 == 0 else (235, 235, 235)
-            if horizontal:
-                cv2.rectangle(frame, (x - w // 2 + k * w // n, y - h // 2), (x - w // 2 + (k + 1) * w // n,
-                                                                              y + h // 2), c, -1)
-            else:
-                cv2.rectangle(frame, (x - w // 2, y - h // 2 + k * h // n), (x + w // 2, y - h // 2 + (k + 1) * h // n),
-                              c, -1)
+        for k in range(n):  # stripe k spans [a, b) along the barrier's length
+            a, b = k * length // n, (k + 1) * length // n
+            p0, p1 = ((x - w // 2 + a, y - h // 2), (x - w // 2 + b, y + h // 2)) if horizontal else \
+                ((x - w // 2, y - h // 2 + a), (x + w // 2, y - h // 2 + b))
+            cv2.rectangle(frame, p0, p1, (30, 30, 210) if k % 2 == 0 else (235, 235, 235), -1)
     else:  # a facade with lit and dark windows
         cols, rows = int(rng.integers(2, 6)), int(rng.integers(2, 5))
         cell = max(4, round(width * rng.uniform(0.4, 0.9)))
