@@ -196,18 +196,18 @@ def _train_args(data: Path, task: str, imgsz: int, epochs: int, batch: int, devi
 
 def class_count(data_yaml: str | Path) -> int:
     """How many classes a YOLO ``data.yaml`` names (``names:`` as a list or a mapping, or ``nc:``); 0 if unknown."""
-    import yaml
+    from astute_cli.datasets import _read_simple_yaml
 
     try:
-        spec = yaml.safe_load(Path(data_yaml).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        spec = _read_simple_yaml(Path(data_yaml))
+    except (OSError, ValueError):
         return 0
-    if not isinstance(spec, dict):
+    if spec["names"]:
+        return len(spec["names"])
+    try:
+        return int(spec.get("nc") or 0)
+    except ValueError:
         return 0
-    names = spec.get("names")
-    if isinstance(names, (list, dict)):
-        return len(names)
-    return int(spec.get("nc") or 0)
 
 
 CLASSIFY_AUGMENT: dict[str, Any] = {"fliplr": 0.0, "scale": 0.25, "erasing": 0.1, "auto_augment": ""}

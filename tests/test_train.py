@@ -181,7 +181,8 @@ def test_classifier_training_never_mirrors_signs(tmp_path):
     ("names", "fliplr"),
     [
         pytest.param("names: [sign]", None, id="one-class-detector-may-mirror"),
-        pytest.param("names: {0: 3_24_n60, 1: 1_11_1}", 0.0, id="all-classes-never-mirrors"),
+        pytest.param("names:\n  0: 3_24_n60\n  1: 1_11_1", 0.0, id="all-classes-never-mirrors"),
+        pytest.param("names: [3_24_n60, 1_11_1]", 0.0, id="all-classes-as-a-list"),
         pytest.param("nc: 2", 0.0, id="nc-only"),
     ],
 )
