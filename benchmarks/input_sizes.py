@@ -27,7 +27,7 @@ from pathlib import Path
 
 import cv2
 
-from astute_cli.benchmark import evaluate_frames
+from astute_cli.benchmark import _image_path, evaluate_frames
 from astute_cli.detector import TwoStageDetector, load_detector
 from astute_cli.export import astute_metadata, export_onnx, read_metadata, write_metadata
 
@@ -58,8 +58,7 @@ def export_variant(pt: Path, like: Path, variant: dict[str, str | None], folder:
     return write_metadata(out, meta)
 
 
-def accuracy(model: Path, rtsd: Path, threads: int) -> dict:
-    detector = load_detector(model, threads=threads)
+def accuracy(detector, rtsd: Path) -> dict:
     f = evaluate_frames(detector, rtsd)
     return {"recall_any": f.recall_any, "recall_class": f.recall_class, "precision_any": f.precision_any,
             "precision_class": f.precision_class, "map50": f.map50, "map50_class": f.map50_class,
@@ -67,10 +66,9 @@ def accuracy(model: Path, rtsd: Path, threads: int) -> dict:
             "recall_by_width": {k: v.get("recall_any") for k, v in f.by_width.items()}}
 
 
-def speed(model: Path, rtsd: Path, threads: int, n: int) -> dict:
-    detector = load_detector(model, threads=threads)
+def speed(detector, rtsd: Path, threads: int, n: int) -> dict:
     data = json.loads(rtsd.read_text(encoding="utf-8"))
-    frames = [cv2.imread(str(rtsd.parent / "images" / Path(im["file_name"]).name)) for im in data["images"][:n]]
+    frames = [cv2.imread(str(_image_path(rtsd, im["file_name"]))) for im in data["images"][:n]]
     frames = [f for f in frames if f is not None]
     detector.detect(frames[0])
     times = []
@@ -103,11 +101,11 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         with tempfile.TemporaryDirectory(prefix="astute-sizes-") as work:
-            model = export_variant(args.pt, args.like, variant, Path(work))
+            detector = load_detector(export_variant(args.pt, args.like, variant, Path(work)), threads=args.threads)
             row = rows.get(name, {}) | {"variant": name, **variant}
             if not args.speed_only:
-                row |= accuracy(model, args.rtsd, args.threads)
-            row |= speed(model, args.rtsd, args.threads, args.speed_frames)
+                row |= accuracy(detector, args.rtsd)
+            row |= speed(detector, args.rtsd, args.threads, args.speed_frames)
         rows[name] = row
         print(json.dumps(row), flush=True)
         if args.json:
