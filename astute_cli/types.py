@@ -87,6 +87,25 @@ class Detections:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What the value reader read on one sign face (``reader.ValueReader.read`` returns one per box).
+
+    Attributes:
+        text: the characters read, as printed (``90``, ``3,8м``, ``15т``, ``150м``, ``1,5км``); ``""`` when
+            nothing was read.
+        value: the number as printed (90.0, 3.8, 15.0, 150.0, 1.5), or None when the text holds no
+            plausible number for the sign's kind.
+        unit: the unit printed on the face: ``m``, ``t``, ``km``, or None (speed signs print none).
+        confidence: 0..1, the reader's probability of the whole text.
+    """
+
+    text: str
+    value: float | None
+    unit: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Announcement:
     """One spoken alert about one physical sign.
 
