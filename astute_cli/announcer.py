@@ -16,6 +16,7 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
+from astute_cli.plates import PlateBinder
 from astute_cli.types import Announcement, Detections
 
 SILENT_LABELS = frozenset({"background", "neg", "bg", "sign"})
@@ -65,6 +66,7 @@ class Announcer:
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
+        self.plates = PlateBinder(self.labels)  # plates are spoken with their sign, never alone
         self.reset()
 
     def reset(self) -> None:
@@ -72,6 +74,7 @@ class Announcer:
         self._announced: dict[int, tuple[str, float | None]] = {}  # track -> the sign said for it
         self._corrected: set[int] = set()
         self._recent: list[_Recent] = []
+        self.plates.reset()
 
     def label_of(self, track_id: int) -> int | None:
         """The class a track currently votes for, or None for an unknown track."""
@@ -86,6 +89,7 @@ class Announcer:
         if detections.track_id is None or not len(detections):
             return []
         t = frame_index / self.fps
+        self.plates.update(detections)
         out = []
         for i in np.argsort(-detections.confidence):
             track = int(detections.track_id[i])
@@ -97,6 +101,8 @@ class Announcer:
             if said is not None and (self.correct_votes <= 0 or track in self._corrected):
                 continue
             winner, count, share = _tally(self._votes[track])
+            if self.plates.is_plate(winner):
+                continue
             if said is None:
                 due = count >= self.min_votes and share >= self.min_share
             else:
@@ -122,10 +128,11 @@ class Announcer:
                       ) -> Announcement:
         code, value = self._parsed[class_id]
         info = signs.lookup(code)
+        plates = self.plates.plates_of(track, self.label_of)
         return Announcement(frame_index=frame_index, t=t, track_id=track, class_id=class_id,
                             label=self.labels[class_id], sign=code, value=value, unit=info.unit,
-                            text=signs.phrase(code, value, self.lang), xyxy=tuple(float(v) for v in xyxy),
-                            priority=info.priority)
+                            text=signs.phrase_with_plates(code, value, plates, self.lang),
+                            xyxy=tuple(float(v) for v in xyxy), priority=info.priority, plates=plates)
 
     def estimate_distance(self, xyxy: np.ndarray, frame_width: int, code: str) -> float:
         """Metres to a sign from its box width, the sign's standard size and the camera's field of view."""

@@ -36,6 +36,12 @@ class Lang(str, Enum):
     en = "en"
 
 
+class Vehicle(str, Enum):
+    car = "car"
+    truck = "truck"
+    bus = "bus"
+
+
 @app.command()
 def annotate(
     video: Annotated[str, typer.Argument(help="Video file; with --live also a camera index or a stream URL.")],
@@ -49,6 +55,8 @@ def annotate(
     hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.")] = DEFAULT_HFOV_DEG,
     conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].")] = None,
+    vehicle: Annotated[Vehicle, typer.Option(help="Your vehicle, for the speed limit in force (truck: over "
+                                                  "3.5 t).")] = Vehicle.car,
 ) -> None:
     """Annotate a dashcam video: boxes and labels on every sign, a spoken alert per sign, an events file."""
     from astute_cli import pipeline
@@ -60,7 +68,8 @@ def annotate(
         detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:
-            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
+            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
+                                   vehicle=vehicle.value)
         else:
             with _progress() as progress:
                 task = progress.add_task("annotate", total=None, fps="")
@@ -71,7 +80,8 @@ def annotate(
                     progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
 
                 result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
+                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
+                                           vehicle=vehicle.value)
     except KeyboardInterrupt:
         raise fail("interrupted; no output was left behind", 130) from None
     except (ValueError, RuntimeError, OSError) as error:

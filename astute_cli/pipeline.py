@@ -15,12 +15,12 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
+from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
 from astute_cli.sink import VideoSink, write_json_atomic
 from astute_cli.source import frames, probe
 from astute_cli.types import Announcement, Detections, VideoInfo
 
-END_OF_LIMIT_SIGNS = {"3_25", "3_31"}  # end of the speed limit / of all restrictions
 BANNER_S = 3.0
 
 
@@ -41,6 +41,7 @@ class AnnotateResult:
     frames: int
     seconds: float
     announcements: list[Announcement] = field(default_factory=list)
+    speed_limits: list[LimitChange] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -49,24 +50,29 @@ class AnnotateResult:
 
 @dataclass
 class Overlay:
-    """What the video shows beside the boxes: captions per track, the speed limit, the last alert."""
+    """What the video shows beside the boxes: captions per track, the speed limit in force, the last alert."""
 
     labels: list[str]
     lang: str = "ru"
     hfov_deg: float = DEFAULT_HFOV_DEG
-    speed_limit: int | None = None
     label_of: Callable[[int], int | None] | None = None
+    limits: SpeedLimit = field(default_factory=SpeedLimit)
+    changes: list[LimitChange] = field(default_factory=list)
     _announced: dict[int, Announcement] = field(default_factory=dict)
     _banner: tuple[float, str] | None = None
 
-    def update(self, announcements: list[Announcement]) -> None:
+    @property
+    def speed_limit(self) -> int | None:
+        """The limit in force (km/h) by the rules (``limits.SpeedLimit``), or None when unknown."""
+        return self.limits.limit
+
+    def update(self, announcements: list[Announcement], frame_index: int = 0, t: float = 0.0) -> None:
         for a in announcements:
             self._announced[a.track_id] = a
             self._banner = (a.t, a.text)
-            if a.sign == "3_24" and a.value is not None:
-                self.speed_limit = int(a.value)
-            elif a.sign in END_OF_LIMIT_SIGNS:
-                self.speed_limit = None
+        change = self.limits.update(announcements, frame_index, t)
+        if change is not None:
+            self.changes.append(change)
 
     def captions(self, detections: Detections, frame_width: int) -> list[str]:
         return [self._caption(detections, i, frame_width) for i in range(len(detections))]
@@ -93,8 +99,8 @@ class Overlay:
 
 def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=None,
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
-             hfov_deg: float = DEFAULT_HFOV_DEG,
-             on_frame: Callable[[int, int], None] | None = None) -> AnnotateResult:
+             hfov_deg: float = DEFAULT_HFOV_DEG, on_frame: Callable[[int, int], None] | None = None,
+             vehicle: str = "car") -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -108,22 +114,23 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         lang: ``ru`` or ``en``, for captions.
         hfov_deg: the camera's horizontal field of view, for the distance estimate.
         on_frame: called with (frames done, frames in total or 0) after each frame.
+        vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
     """
     video = Path(video)
     info = probe(video)
     out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
     events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
-                      label_of=getattr(announcer, "label_of", None))
+                      label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
     with ExitStack() as temps, VideoSink(out, info) as sink:
         for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
-            overlay.update(new)
-            announcements += new
             t = index / info.fps
+            overlay.update(new, index, t)
+            announcements += new
             sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                             overlay.banner(t)))
             count = index + 1
@@ -134,8 +141,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
-    write_json_atomic(events, events_document(video, info, count, announcements))
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements)
+    write_json_atomic(events, events_document(video, info, count, announcements, overlay.changes))
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, overlay.changes)
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer
@@ -146,13 +153,16 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
         yield index, frame, detections, announcer.update(detections, index)
 
 
-def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement]) -> dict:
-    """The events file: one record per alert, in the order they were made."""
+def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement],
+                    speed_limits: list[LimitChange] | None = None) -> dict:
+    """The events file: one record per alert, in the order they were made, and the speed limit in force as
+    its changes (``speed_limits``: limit km/h or null from ``t`` on, and the sign that set it)."""
     return {
         "video": str(video),
         "fps": round(info.fps, 3),
         "frames": frame_count,
         "events": [a.to_event() for a in announcements],
+        "speed_limits": [c.to_event() for c in speed_limits or []],
     }
 
 
@@ -181,7 +191,7 @@ def has_display() -> bool:
 
 
 def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
-         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute") -> AnnotateResult:
+         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute", vehicle: str = "car") -> AnnotateResult:
     """Show the annotated video in a window while it is processed and speak alerts through the speakers.
 
     ``source`` may be a file, a camera index or a stream URL. Press q or Esc to stop.
@@ -194,12 +204,12 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
 
     info = probe(source)
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
-                      label_of=getattr(announcer, "label_of", None))
+                      label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     start, count = time.perf_counter(), 0
     try:
         for index, frame, detections, new in run_stages(frames(source, prefetch=2), detector, tracker, announcer):
-            overlay.update(new)
+            overlay.update(new, index, index / info.fps)
             announcements += new
             for a in sorted(new, key=lambda a: a.priority):
                 if speaker is not None:
@@ -212,4 +222,5 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
     finally:
         cv2.destroyAllWindows()
     path = Path(str(source))
-    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements)
+    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements,
+                          overlay.changes)
