@@ -91,6 +91,11 @@ class ClipMetrics:
     per_clip: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_size: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_sign: list[dict[str, Any]] = field(default_factory=list)
+    speed_limit_time_right: float | None = None
+    speed_limit_changes_caught: float | None = None
+    speed_limit: dict[str, Any] | None = None
+    """On clips labelled with a limit timeline (``limit_eval``): the shown limit's share of time right and of
+    changes caught; ``speed_limit`` holds the details and ``rules``, the same with every sign detected."""
 
 
 @dataclass
@@ -183,6 +188,8 @@ _TABLE_ROWS = (
     ("clips", "duplicate_alerts", "clips: duplicate alerts", "{}"),
     ("clips", "lead_time_s_median", "clips: lead time median, s", "{:.2f}"),
     ("clips", "earliest_lead_s_median", "clips: earliest possible lead, s", "{:.2f}"),
+    ("clips", "speed_limit_time_right", "clips: speed limit right, share of time", "{:.3f}"),
+    ("clips", "speed_limit_changes_caught", "clips: speed limit changes caught", "{:.3f}"),
     ("speed", "fps_pipeline", "speed: pipeline FPS", "{:.1f}"),
     ("speed", "fps_detector", "speed: detector FPS", "{:.1f}"),
     ("speed", "threads", "speed: threads", "{}"),
@@ -471,6 +478,8 @@ class ClipScore:
     signs: list[SignOutcome]
     false_alerts: int
     alerts: int
+    limits: Any = None  # limit_eval.LimitScore on a clip labelled with a limit timeline
+    limit_rules: Any = None  # the same with every labelled sign announced (the rules alone)
 
     @property
     def duplicates(self) -> int:
@@ -563,7 +572,17 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
         lead_time_s_median=_median([s.lead_time_s for s in recalled]),
         earliest_lead_s_median=_median([s.earliest_lead_s for s in signs]),
         eval_fps=eval_fps, per_clip=per_clip, by_size=_by_size(signs),
-        per_sign=[asdict(s) for s in signs])
+        per_sign=[asdict(s) for s in signs], **_limit_fields(scores))
+
+
+def _limit_fields(scores: list[ClipScore]) -> dict[str, Any]:
+    from astute_cli import limit_eval
+
+    shown = limit_eval.summarize([s.limits for s in scores])
+    if shown is None:
+        return {}
+    return {"speed_limit_time_right": shown["time_right"], "speed_limit_changes_caught": shown["changes_caught"],
+            "speed_limit": {**shown, "rules": limit_eval.summarize([s.limit_rules for s in scores])}}
 
 
 def _by_size(signs: list[SignOutcome]) -> dict[str, dict[str, Any]]:
@@ -634,7 +653,13 @@ def evaluate_clip(detector, labels: ClipLabels, stages: StageFactory = default_s
         alerts += announcer.update(tracker.update(dets), index)
     if not replayed:
         timer.pipeline_s += time.perf_counter() - started
-    return score_alerts(labels, alerts, name=name)
+    score = score_alerts(labels, alerts, name=name)
+    if labels.speed_limits is not None:
+        from astute_cli import limit_eval
+
+        score.limits = limit_eval.score_clip(labels, alerts, name=name)
+        score.limit_rules = limit_eval.score_clip(labels, limit_eval.oracle_alerts(labels), name=name)
+    return score
 
 
 def _detect_clip(detector, labels: ClipLabels, step: int, timer: _Timer) -> list[tuple[int, Detections]]:

@@ -346,15 +346,21 @@ def make_clips(
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Also the bundled demo clip (demo.mp4).")] = False,
     seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
+    limits: Annotated[bool, typer.Option("--limits", help="Also the speed-limit clips (town signs, limits, "
+                                                          "ends, plates; labelled limit timeline).")] = False,
 ) -> None:
     """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
     from astute_cli.synth import drive
 
     specs = (list(drive.STANDARD_CLIPS) if standard else []) + drive.random_specs(count, seed)
-    if not specs and not demo:
-        raise fail("nothing to render: give --count N, --standard or --demo")
+    if not specs and not demo and not limits:
+        raise fail("nothing to render: give --count N, --standard, --demo or --limits")
     try:
         paths = drive.make_clips(out_dir, specs)
+        if limits:
+            from astute_cli.synth.limit_clips import make_limit_clips
+
+            paths += make_limit_clips(out_dir)
         if demo:
             drive.make_demo(out_dir / "demo.mp4")
             paths.append(out_dir / "demo.labels.json")
