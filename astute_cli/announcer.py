@@ -66,7 +66,7 @@ class Announcer:
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
-        self.plates = PlateBinder(self.labels)  # plates are spoken with their sign, never alone
+        self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
         self.reset()
 
     def reset(self) -> None:
@@ -104,7 +104,7 @@ class Announcer:
             if self.plates.is_plate(winner):
                 continue
             if said is None:
-                due = count >= self.min_votes and share >= self.min_share
+                due = count >= self.min_votes and share >= self.min_share and not self.plates.waiting(track, t)
             else:
                 due = (self._parsed[winner] != said and count >= self.correct_votes
                        and share >= self.correct_share)

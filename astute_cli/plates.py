@@ -79,15 +79,24 @@ def is_conditional(plate_labels: Iterable[str]) -> bool:
 
 
 class PlateBinder:
-    """Remember which plate track hangs under which sign track.
+    """Remember which plate track hangs under which sign track, and whether a sign should wait for its plate.
+
+    A plate is smaller than its sign (0.6 m against 0.7 m): it becomes readable a few metres after the sign. A sign
+    with a plate-class box under it that has not yet been seen readable ``min_seen`` times waits for it (``waiting``),
+    at most ``max_wait_s``, so that its one alert carries the plate.
 
     Args:
         labels: the detector's class names; mounted group 8 plates (``detector.is_mounted_plate``) are the plates,
             every other class but the background can carry one.
+        min_width_px: a plate box at least this wide counts as seen readable (the announcer's voting width).
+        min_seen: readable sightings of a plate before its sign stops waiting for it.
+        max_wait_s: the longest a sign's alert waits for a plate under it.
     """
 
-    def __init__(self, labels: list[str]) -> None:
+    def __init__(self, labels: list[str], min_width_px: float = 18.0, min_seen: int = 2,
+                 max_wait_s: float = 1.0) -> None:
         self.labels = list(labels)
+        self.min_width_px, self.min_seen, self.max_wait_s = min_width_px, min_seen, max_wait_s
         self._plate = np.array([is_mounted_plate(label) for label in self.labels] + [False], bool)
         self._parent = np.array([not is_mounted_plate(label) and label not in ("background", "neg", "bg")
                                  for label in self.labels] + [False], bool)
@@ -96,33 +105,52 @@ class PlateBinder:
     def reset(self) -> None:
         self._sign_of: dict[int, int] = {}      # plate track -> sign track
         self._top: dict[int, float] = {}        # plate track -> its box top (orders two plates)
+        self._seen: dict[int, int] = {}         # plate track -> frames seen at least min_width_px wide
+        self._pending: set[int] = set()         # sign tracks with an unread plate under them in this frame
+        self._wait_from: dict[int, float] = {}  # sign track -> when it started waiting
 
     def is_plate(self, class_id: int) -> bool:
         """True for a class that is a mounted plate (never announced alone)."""
         return bool(self._plate[min(int(class_id), len(self.labels))])
 
     def update(self, detections: Detections) -> None:
-        """Bind this frame's plate tracks to the sign track right above them (or above a plate bound to one)."""
+        """Bind this frame's plate tracks to the sign track right above them (or above a plate bound to one), and
+        note the signs with a plate under them that is not yet readable (untracked, or seen too few times)."""
+        self._pending = set()
         if detections.track_id is None or not len(detections):
             return
         ids = detections.track_id
         classes = np.minimum(detections.class_id, len(self.labels))
-        live = ids >= 0
-        parents = [int(j) for j in np.flatnonzero(live & self._parent[classes])]
+        parents = [int(j) for j in np.flatnonzero((ids >= 0) & self._parent[classes])]
         owner = {j: int(ids[j]) for j in parents}  # detection row -> the sign track it belongs to
-        waiting = [int(i) for i in np.flatnonzero(live & self._plate[classes])]
+        waiting = [int(i) for i in np.flatnonzero(self._plate[classes])]
+        for i in waiting:
+            if ids[i] >= 0 and detections.width[i] >= self.min_width_px:
+                self._seen[int(ids[i])] = self._seen.get(int(ids[i]), 0) + 1
         while waiting:  # a plate under a bound plate belongs to the same sign (signs with two plates)
             bound = []
             for i in waiting:
                 j = self._parent_row(detections.xyxy, i, list(owner))
-                if j is not None:
-                    owner[i] = owner[j]
-                    self._sign_of[int(ids[i])] = owner[j]
-                    self._top[int(ids[i])] = float(detections.xyxy[i, 1])
-                    bound.append(i)
+                if j is None:
+                    continue
+                owner[i], plate = owner[j], int(ids[i])
+                if plate >= 0:
+                    self._sign_of[plate] = owner[j]
+                    self._top[plate] = float(detections.xyxy[i, 1])
+                if plate < 0 or self._seen.get(plate, 0) < self.min_seen:
+                    self._pending.add(owner[j])
+                bound.append(i)
             if not bound:
                 break
             waiting = [i for i in waiting if i not in bound]
+
+    def waiting(self, sign_track: int, t: float) -> bool:
+        """True while the sign's alert should wait for a plate under it (at most ``max_wait_s`` from the first
+        time this is asked for it)."""
+        if sign_track not in self._pending:
+            return False
+        start = self._wait_from.setdefault(sign_track, t)
+        return t - start < self.max_wait_s
 
     @staticmethod
     def _parent_row(xyxy: np.ndarray, i: int, rows: list[int]) -> int | None:

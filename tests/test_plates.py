@@ -155,3 +155,22 @@ def test_a_sign_without_plate_keeps_its_event_record():
     announcer = Announcer(LABELS, fps=10)
     alerts = [a for i, frame in enumerate(_frames(6, plate=False)) for a in announcer.update(frame, i)]
     assert len(alerts) == 1 and alerts[0].plates == () and "plates" not in alerts[0].to_event()
+
+
+@pytest.mark.parametrize(
+    ("plate_widths", "alert_frame", "plates"),
+    [
+        pytest.param([10, 12, 14, 16, 18, 19, 20, 21, 22, 23, 24, 25], 5, ("8_4_1",), id="waits-for-the-plate"),
+        pytest.param([10] * 12, 11, (), id="gives-up-1s-after-due"),
+        pytest.param([None] * 12, 1, (), id="no-plate-no-wait"),
+    ],
+)
+def test_a_sign_waits_for_a_plate_still_too_small_to_read(plate_widths, alert_frame, plates):
+    announcer = Announcer(LABELS, fps=10)  # waits at most 1 s = 10 frames
+    alerts = []
+    for i, width in enumerate(plate_widths):
+        rows = [([100, 100, 130, 130], 1, 1)]  # a 30 px 3.24 40, readable from the first frame
+        if width is not None:
+            rows.append(([100, 131, 100 + width, 131 + width / 3], 3, 2))  # its trucks-only plate
+        alerts += announcer.update(tracked(rows), i)
+    assert [(a.frame_index, a.plates) for a in alerts] == [(alert_frame, plates)]
