@@ -62,6 +62,7 @@ def annotate(
     """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
     report; several files or a folder are done one after another (or in parallel), skipping those done before."""
     from astute_cli import batch, pipeline
+    from astute_cli.report import check_writable
 
     settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
                               None if no_voice else voice, not no_report)
@@ -74,6 +75,8 @@ def annotate(
         if live and not pipeline.has_display():
             raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
         info = pipeline.probe(video)  # bad input fails before the model loads
+        if report is not None and not no_report:
+            check_writable(report)
         detector, tracker, announcer = batch.build_stages(settings, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:

@@ -207,7 +207,8 @@ def _limit_band(limits: list[dict] | None, length_s: float, text: dict) -> str:
             label += f' ({text["conditional"]})'
         code = str(change.get("sign") or "").replace("_", ".")
         title = f'{label} {text["from"]} {_clock(start)}' + (f" ({code})" if code else "")
-        style = f"left:{_pct(start, length_s)}%;width:{max(_pct(end, length_s) - _pct(start, length_s), 0):.3f}%"
+        left = float(_pct(start, length_s))
+        style = f"left:{left:.3f}%;width:{max(float(_pct(end, length_s)) - left, 0.0):.3f}%"
         colour = "" if limit is None else f";background:{_limit_colour(limit)}"
         segments.append(f'<div class="segment{" unknown" if limit is None else ""}" data-t="{start:.3f}" '
                         f'data-limit="{"" if limit is None else _e(_num(limit))}" style="{style}{colour}" '
