@@ -244,16 +244,20 @@ def _run_processes(jobs: Sequence[Job], settings: Settings, workers: int,
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_init_worker,
                              initargs=(settings.threads,)) as pool:
         pending = {pool.submit(annotate_job, job, settings): i for i, job in enumerate(jobs)}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                i = pending.pop(future)
-                try:
-                    results[i] = future.result()
-                except BrokenProcessPool as error:
-                    results[i] = JobResult(jobs[i], "failed", f"worker process died: {error}")
-                if on_result is not None:
-                    on_result(results[i])
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = pending.pop(future)
+                    try:
+                        results[i] = future.result()
+                    except BrokenProcessPool as error:
+                        results[i] = JobResult(jobs[i], "failed", f"worker process died: {error}")
+                    if on_result is not None:
+                        on_result(results[i])
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)  # the running ones stop on the same Ctrl-C, leaving no files
+            raise
     return results
 
 

@@ -137,7 +137,7 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
                     progress.console.print(f"[bold red]error:[/] {escape(str(result.job.video))}: "
                                            f"{escape(result.message)}", highlight=False, soft_wrap=True)
                 else:
-                    progress.console.print(f"[green]done[/] {escape(str(result.job.video))}: {result.alerts} alerts, "
+                    progress.console.print(f"[green]done[/] {escape(str(result.job.video))}: {result.alerts} alert(s), "
                                            f"{result.frames} frames in {result.seconds:.1f} s", highlight=False)
 
             done = batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
