@@ -123,7 +123,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None))
     announcements: list[Announcement] = []
-    thumbnails: list[bytes] = []  # each alert's sign as it was seen, for the report
+    thumbnails: dict[tuple[int, int], bytes] = {}  # each alert's sign as it was seen, for the report
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
@@ -131,7 +131,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
             overlay.update(new)
             announcements += new
-            thumbnails += [thumbnail_jpeg(frame, a.xyxy) for a in new] if report_html is not None else []
+            if report_html is not None:
+                thumbnails.update({(a.frame_index, a.track_id): thumbnail_jpeg(frame, a.xyxy) for a in new})
             t = index / info.fps
             sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                             overlay.banner(t)))

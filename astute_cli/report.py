@@ -12,7 +12,7 @@ import html
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -118,7 +118,10 @@ def check_writable(path: Path) -> None:
         raise ValueError(f"Output folder is not writable: {str(folder)!r}")
 
 
-def write_report(events_doc: dict, video_path: str | Path, thumbnails: Sequence[bytes | None],
+Thumbnails = Sequence[bytes | None] | Mapping[tuple[int, int], bytes]
+
+
+def write_report(events_doc: dict, video_path: str | Path, thumbnails: Thumbnails,
                  out_html: str | Path, lang: str = "ru") -> Path:
     """Write the drive's report page (atomically: a temporary file renamed into place).
 
@@ -126,7 +129,8 @@ def write_report(events_doc: dict, video_path: str | Path, thumbnails: Sequence[
         events_doc: the events file's content (``pipeline.events_document``): ``fps``, ``frames``, ``events``
             and, when present, ``speed_limits``.
         video_path: the annotated MP4; the page links to it relative to ``out_html``.
-        thumbnails: one JPEG (``thumbnail_jpeg``) per event, in the events' order; None or missing: no picture.
+        thumbnails: JPEGs (``thumbnail_jpeg``) of the signs: one per event in the events' order, or by the event's
+            (frame, track_id); None or missing: no picture.
         out_html: the page to write.
         lang: ``ru`` or ``en``, for the page's own words (alert texts are shown as they were spoken).
 
@@ -139,7 +143,7 @@ def write_report(events_doc: dict, video_path: str | Path, thumbnails: Sequence[
     return out_html
 
 
-def render_report(events_doc: dict, video_src: str, thumbnails: Sequence[bytes | None], lang: str = "ru") -> str:
+def render_report(events_doc: dict, video_src: str, thumbnails: Thumbnails, lang: str = "ru") -> str:
     """The report page as a string (``video_src``: the URL of the MP4, relative to the page)."""
     text = _TEXT.get(lang, _TEXT["en"])
     fps = float(events_doc.get("fps") or 25.0)
@@ -218,12 +222,15 @@ def _limit_band(limits: list[dict] | None, length_s: float, text: dict) -> str:
             f'<div class="band" id="limit-band">{"".join(segments)}{empty}</div>')
 
 
-def _alert_cards(events: list[dict], thumbnails: Sequence[bytes | None], text: dict) -> str:
+def _alert_cards(events: list[dict], thumbnails: Thumbnails, text: dict) -> str:
     if not events:
         return f'<section class="alerts"><h2>{_e(text["alerts"])}</h2><p>{_e(text["no_alerts"])}</p></section>'
     cards = []
     for i, e in enumerate(events):
-        thumb = thumbnails[i] if i < len(thumbnails) else None
+        if isinstance(thumbnails, Mapping):
+            thumb = thumbnails.get((int(e.get("frame", -1)), int(e.get("track_id", -1))))
+        else:
+            thumb = thumbnails[i] if i < len(thumbnails) else None
         picture = (f'<img alt="{_e(e.get("sign"))}" src="data:image/jpeg;base64,{base64.b64encode(thumb).decode()}">'
                    if thumb else '<div class="no-thumb"></div>')
         code = str(e.get("sign") or "").replace("_", ".")
