@@ -32,8 +32,9 @@ _TEXT = {
         "no_alerts": "Знаков не найдено.", "no_limits": "нет данных об ограничении",
         "unknown": "не известно", "from": "с", "video_missing": "Видео не найдено рядом с отчётом:",
         "index": "Поездки", "drive": "Видео", "status": "Статус", "report": "отчёт", "video": "видео",
-        "done": "готово", "skipped": "уже было", "failed": "ошибка", "kmh": "км/ч", "plates": "Таблички",
+        "done": "готово", "skipped": "уже было", "failed": "ошибка", "plates": "Таблички",
         "conditional": "условное", "limit_changes": "Смен ограничения",
+        "unit_km/h": "км/ч", "unit_m": "м", "unit_t": "т", "unit_km": "км",
     },
     "en": {
         "title": "Drive", "alerts": "Alerts", "timeline": "Signs over time", "limit": "Speed limit",
@@ -41,8 +42,9 @@ _TEXT = {
         "no_alerts": "No signs were found.", "no_limits": "no speed limit data",
         "unknown": "unknown", "from": "from", "video_missing": "Video not found beside the report:",
         "index": "Drives", "drive": "Video", "status": "Status", "report": "report", "video": "video",
-        "done": "done", "skipped": "already done", "failed": "failed", "kmh": "km/h", "plates": "Plates",
+        "done": "done", "skipped": "already done", "failed": "failed", "plates": "Plates",
         "conditional": "conditional", "limit_changes": "Limit changes",
+        "unit_km/h": "km/h", "unit_m": "m", "unit_t": "t", "unit_km": "km",
     },
 }
 _GROUPS = {  # GOST R 52290 groups of signs
@@ -192,6 +194,7 @@ def _timeline(events: list[dict], limits: list[dict] | None, length_s: float, te
     ticks = "".join(f'<span class="tick" style="left:{_pct(t, length_s)}%">{_clock(t, short=True)}</span>'
                     for t in _tick_times(length_s))
     return (f'<div class="timeline" aria-label="{_e(text["timeline"])}">'
+            f'<div class="band-label">{_e(text["timeline"])}</div>'
             f'<div class="track" id="track">{markers}<div class="playhead" id="playhead"></div></div>'
             f'{_limit_band(limits, length_s, text)}<div class="ticks">{ticks}</div></div>')
 
@@ -206,7 +209,7 @@ def _limit_band(limits: list[dict] | None, length_s: float, text: dict) -> str:
         start = min(max(float(change.get("t", 0)), 0.0), length_s)
         end = float(changes[i + 1].get("t", length_s)) if i + 1 < len(changes) else length_s
         limit = change.get("limit")
-        label = text["unknown"] if limit is None else f'{_num(limit)} {text["kmh"]}'
+        label = text["unknown"] if limit is None else f'{_num(limit)} {text["unit_km/h"]}'
         if change.get("conditional"):
             label += f' ({text["conditional"]})'
         code = str(change.get("sign") or "").replace("_", ".")
@@ -234,7 +237,8 @@ def _alert_cards(events: list[dict], thumbnails: Thumbnails, text: dict) -> str:
         picture = (f'<img alt="{_e(e.get("sign"))}" src="data:image/jpeg;base64,{base64.b64encode(thumb).decode()}">'
                    if thumb else '<div class="no-thumb"></div>')
         code = str(e.get("sign") or "").replace("_", ".")
-        value = "" if e.get("value") is None else _num(e["value"]) + (f' {e["unit"]}' if e.get("unit") else "")
+        unit = text.get(f'unit_{e.get("unit")}', e.get("unit"))
+        value = "" if e.get("value") is None else _num(e["value"]) + (f" {unit}" if unit else "")
         plates = _plates(e.get("plates"), text)
         cards.append(f'<article class="alert" id="alert-{i}" data-t="{float(e.get("t", 0)):.3f}" tabindex="0">'
                      f'{picture}<div><p class="say">{_e(e.get("text"))}</p>'
@@ -351,7 +355,7 @@ display:flex;align-items:center;padding-left:6px;border-right:1px solid var(--ca
 white-space:nowrap}.segment.unknown{background:repeating-linear-gradient(45deg,#9aa5b4 0 6px,#b4bdc8 6px 12px)}
 .band-empty{position:absolute;left:8px;top:3px;font-size:.8rem;color:var(--muted)}
 .ticks{position:relative;height:18px;font-size:.75rem;color:var(--muted)}.tick{position:absolute;
-transform:translateX(-50%)}.tick:first-child{transform:none}
+transform:translateX(-50%)}.tick:first-child{transform:none}.tick:last-child{transform:translateX(-100%)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
 .alert{display:flex;gap:10px;align-items:center;background:var(--card);border:1px solid var(--line);
 border-radius:10px;padding:8px;cursor:pointer}.alert:hover,.alert:focus,.alert.now{border-color:var(--accent);
