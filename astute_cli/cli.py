@@ -179,6 +179,8 @@ def _print_summary(result) -> None:
     Console().print(table)
     if result.out is not None:
         Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
+    if result.report is not None:
+        Console().print(f"report: {result.report}", highlight=False)
 
 
 # --- synth (issue 6) ---
