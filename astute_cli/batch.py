@@ -164,11 +164,11 @@ def run_jobs(jobs: Sequence[Job], settings: Settings, workers: int = 1, dask: st
         dask: None to run here; ``local`` for a Dask LocalCluster of ``workers`` processes; or the address of a
             Dask scheduler (``tcp://host:8786``) whose workers see the same files (needs the ``dask`` extra).
         on_result: called with each result as it comes.
-        on_frame: called with (job index, frames done, frames in total or 0) after each frame, when the jobs run
-            in this process.
+        on_frame: called with (job index, frames done, frames in total or 0) as frames are done (in parallel
+            processes about every second; not on Dask).
     """
     if dask is None and workers > 1 and len(jobs) > 1:
-        results = _run_processes(jobs, _per_worker_threads(settings, workers), workers, on_result)
+        results = _run_processes(jobs, _per_worker_threads(settings, workers), workers, on_result, on_frame)
     elif dask is not None:
         threads = _per_worker_threads(settings, workers) if dask == "local" else settings
         results = _run_dask(jobs, threads, dask, workers, on_result)
@@ -234,19 +234,40 @@ def _init_worker(threads: int | None) -> None:
         cv2.setNumThreads(threads)
 
 
+def _annotate_and_tell(job: Job, settings: Settings, index: int, frames_done) -> JobResult:
+    """annotate_job in a worker process; (index, done, total) goes on the queue ``frames_done`` about every second."""
+    last = [0.0]
+
+    def tell(done: int, total: int) -> None:
+        if time.monotonic() - last[0] >= 1.0:
+            last[0] = time.monotonic()
+            frames_done.put((index, done, total))
+
+    return annotate_job(job, settings, tell)
+
+
 def _run_processes(jobs: Sequence[Job], settings: Settings, workers: int,
-                   on_result: Callable[[JobResult], None] | None) -> dict[int, JobResult]:
+                   on_result: Callable[[JobResult], None] | None,
+                   on_frame: Callable[[int, int, int], None] | None) -> dict[int, JobResult]:
     import multiprocessing
+    import queue
     from concurrent.futures.process import BrokenProcessPool
 
     results: dict[int, JobResult] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads and ONNX sessions
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_init_worker,
-                             initargs=(settings.threads,)) as pool:
-        pending = {pool.submit(annotate_job, job, settings): i for i, job in enumerate(jobs)}
+    with context.Manager() as manager, ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
+                                                           initializer=_init_worker,
+                                                           initargs=(settings.threads,)) as pool:
+        frames_done = manager.Queue()
+        pending = {pool.submit(_annotate_and_tell, job, settings, i, frames_done): i for i, job in enumerate(jobs)}
         try:
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                while on_frame is not None:
+                    try:
+                        on_frame(*frames_done.get_nowait())
+                    except queue.Empty:
+                        break
                 for future in finished:
                     i = pending.pop(future)
                     try:

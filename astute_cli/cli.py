@@ -125,14 +125,16 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
     try:
         with _progress() as progress:
             task = progress.add_task(f"{len(todo)} videos", total=max(len(todo), 1), fps="")
-            finished = [0]
+            finished, partial = [0], {}  # videos done; the fraction done of each video under way
 
             def on_frame(i: int, done: int, total: int) -> None:
-                progress.update(task, completed=finished[0] + (done / total if total else 0), fps=f"{done} frames")
+                partial[i] = done / total if total else 0.0
+                progress.update(task, completed=finished[0] + sum(partial.values()))
 
             def on_result(result) -> None:
                 finished[0] += 1
-                progress.update(task, completed=finished[0])
+                partial.pop(todo.index(result.job), None)
+                progress.update(task, completed=finished[0] + sum(partial.values()))
                 if result.status == "failed":
                     progress.console.print(f"[bold red]error:[/] {escape(str(result.job.video))}: "
                                            f"{escape(result.message)}", highlight=False, soft_wrap=True)

@@ -136,6 +136,20 @@ def test_two_workers_annotate_two_videos_into_an_output_folder(tmp_path, tiny_mo
 
 
 @pytest.mark.slow
+def test_parallel_workers_report_progress_and_results(tmp_path, tiny_model):
+    from astute_cli.batch import Settings, run_jobs
+
+    jobs = plan_jobs([good(tmp_path / "a.mp4"), junk(tmp_path / "b.mp4"), good(tmp_path / "c.mp4")])
+    frames, results = [], []
+    done = run_jobs(jobs, Settings(model=str(tiny_model), voice=None, threads=1), workers=2,
+                    on_result=results.append, on_frame=lambda *call: frames.append(call))
+    assert [r.status for r in done] == ["done", "failed", "done"]
+    assert sorted(r.job.video.name for r in results) == ["a.mp4", "b.mp4", "c.mp4"]
+    assert sorted(frames)[:1] == [(0, 1, 12)] and (2, 1, 12) in frames  # each worker tells its first frame
+    assert [r.alerts for r in done] == [1, None, 1]
+
+
+@pytest.mark.slow
 def test_dask_cluster_started_here_annotates_the_videos(tmp_path, tiny_model):
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed "
                                                             "(pip install -e '.[dask]')")
