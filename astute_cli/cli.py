@@ -103,6 +103,7 @@ def annotate(
 def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, dask: str | None) -> int:
     """Annotate several videos with one overall progress bar; a bad one is a red line and the exit code is 1."""
     from astute_cli import batch
+    from astute_cli.report import check_writable
 
     try:
         if out is not None and (out.is_file() or (not out.exists() and out.suffix.lower() == ".mp4")):
@@ -116,6 +117,8 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
         jobs = batch.plan_jobs(videos, out, settings.report)
+        index = batch.index_path(inputs, videos, out)
+        check_writable(index)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     todo = [job for job in jobs if not job.done()]
@@ -123,29 +126,9 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
     for result in results.values():
         console.print(f"[yellow]skipped[/] {escape(str(result.job.video))} (done before)", highlight=False)
     try:
-        with _progress() as progress:
-            task = progress.add_task(f"{len(todo)} videos", total=max(len(todo), 1), fps="")
-            finished, partial = [0], {}  # videos done; the fraction done of each video under way
-
-            def on_frame(i: int, done: int, total: int) -> None:
-                partial[i] = done / total if total else 0.0
-                progress.update(task, completed=finished[0] + sum(partial.values()))
-
-            def on_result(result) -> None:
-                finished[0] += 1
-                partial.pop(todo.index(result.job), None)
-                progress.update(task, completed=finished[0] + sum(partial.values()))
-                if result.status == "failed":
-                    progress.console.print(f"[bold red]error:[/] {escape(str(result.job.video))}: "
-                                           f"{escape(result.message)}", highlight=False, soft_wrap=True)
-                else:
-                    progress.console.print(f"[green]done[/] {escape(str(result.job.video))}: {result.alerts} alert(s), "
-                                           f"{result.frames} frames in {result.seconds:.1f} s", highlight=False)
-
-            done = batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
+        done = _run_with_progress(todo, settings, workers, dask) if todo else []
         results.update({r.job: r for r in done})
-        index = batch.write_batch_index([results[job] for job in jobs],
-                                        batch.index_path(inputs, videos, out), settings.lang)
+        batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
     except KeyboardInterrupt:
         raise fail("interrupted; videos finished so far are kept, the others left no output", 130) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -154,6 +137,33 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
     Console().print(f"{len(jobs) - failed} of {len(jobs)} videos annotated ({len(jobs) - len(todo)} done before); "
                     f"index: {index}", highlight=False)
     return 1 if failed else 0
+
+
+def _run_with_progress(todo: list, settings, workers: int, dask: str | None) -> list:
+    """Run the batch's jobs under one progress bar (videos done plus the fractions of those under way)."""
+    from astute_cli import batch
+
+    with _progress() as progress:
+        task = progress.add_task(f"{len(todo)} videos", total=len(todo), fps="")
+        finished, partial = [0], {}
+
+        def on_frame(i: int, done: int, total: int) -> None:
+            partial[i] = done / total if total else 0.0
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+
+        def on_result(result) -> None:
+            finished[0] += 1
+            partial.pop(todo.index(result.job), None)
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+            name = escape(str(result.job.video))
+            if result.status == "failed":
+                progress.console.print(f"[bold red]error:[/] {name}: {escape(result.message)}", highlight=False,
+                                       soft_wrap=True)
+            else:
+                progress.console.print(f"[green]done[/] {name}: {result.alerts} alert(s), {result.frames} frames in "
+                                       f"{result.seconds:.1f} s", highlight=False)
+
+        return batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
 
 
 def _make_speaker(engine: str):
