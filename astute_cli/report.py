@@ -24,6 +24,7 @@ from astute_cli import signs
 
 THUMBNAIL_PX = 112  # longest side of a sign's thumbnail
 THUMBNAIL_MARGIN = 0.35  # context around the sign's box, as a fraction of the box's side
+Thumbnails = Sequence[bytes | None] | Mapping[tuple[int, int], bytes]  # in event order, or by (frame, track_id)
 
 _TEXT = {
     "ru": {
@@ -120,9 +121,6 @@ def check_writable(path: Path) -> None:
         raise ValueError(f"Output folder is not writable: {str(folder)!r}")
 
 
-Thumbnails = Sequence[bytes | None] | Mapping[tuple[int, int], bytes]
-
-
 def write_report(events_doc: dict, video_path: str | Path, thumbnails: Thumbnails,
                  out_html: str | Path, lang: str = "ru") -> Path:
     """Write the drive's report page (atomically: a temporary file renamed into place).
@@ -171,7 +169,8 @@ def write_index(rows: Sequence[IndexRow], out_html: str | Path, lang: str = "ru"
     """Write the index page of many drives (links relative to it), atomically."""
     out_html = Path(out_html)
     text = _TEXT.get(lang, _TEXT["en"])
-    lines = [f'<header><h1>{_e(text["index"])}</h1><p>{len(rows)}</p></header>', '<table class="index"><thead><tr>',
+    lines = [f'<header><h1>{_e(text["index"])}</h1><p>{_e(text["drive"])}: {len(rows)}</p></header>',
+             '<table class="index"><thead><tr>',
              "".join(f"<th>{_e(text[k])}</th>" for k in ("drive", "length", "alerts", "status")),
              "</tr></thead><tbody>"]
     for row in rows:
@@ -364,7 +363,7 @@ flex:none}.say{margin:0;font-weight:600;overflow-wrap:anywhere}.meta{margin:2px 
 font-size:.85rem}.plates{margin:4px 0 0;padding-left:18px;font-size:.85rem}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:10px}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-tr.failed td:last-child{color:var(--accent)}a{color:#2f6fd6}
+tr.failed td:last-child{color:var(--accent)}a{color:#2f6fd6}table.index{margin-top:14px}
 """
 
 _SCRIPT = """
