@@ -37,10 +37,9 @@ from typing import Any
 import numpy as np
 
 from astute_cli.annotations import ClipLabels, SignTrack, is_clip_labels, load_clip_labels, parse_label
-from astute_cli.detector import box_iou
+from astute_cli.boxes import box_iou, match_by_confidence
 from astute_cli.types import Announcement, Detections
 
-IOU_MATCH = 0.5
 WIDTH_BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("<20", 0, 20), ("20-32", 20, 32), ("32-64", 32, 64), (">64", 64, float("inf")))
 """Sign-width classes (pixels) of the frame metrics."""
@@ -229,34 +228,6 @@ def _rounded(value: Any) -> Any:
 # ---------------------------------------------------------------- frames
 
 
-def match_greedy(pred_xyxy: np.ndarray, pred_conf: np.ndarray, gt_xyxy: np.ndarray,
-                 allowed: np.ndarray | None = None, iou_min: float = IOU_MATCH) -> np.ndarray:
-    """Match predictions (highest confidence first) to ground truth one to one.
-
-    Args:
-        pred_xyxy: (N, 4) predicted boxes; pred_conf: (N,) their scores.
-        gt_xyxy: (M, 4) ground-truth boxes.
-        allowed: (N, M) bool, pairs that may match (class check), or None for any.
-        iou_min: IoU a pair needs; bigger is stricter.
-
-    Returns:
-        (N,) index of the matched ground truth per prediction, -1 for none.
-    """
-    iou = box_iou(pred_xyxy, gt_xyxy)
-    if allowed is not None:
-        iou = np.where(allowed, iou, 0.0)
-    matched = np.full(len(pred_xyxy), -1, dtype=np.int64)
-    taken = np.zeros(len(gt_xyxy), dtype=bool)
-    for i in np.argsort(-np.asarray(pred_conf), kind="stable"):
-        if not len(gt_xyxy):
-            break
-        candidates = np.where(taken, -1.0, iou[i])
-        j = int(np.argmax(candidates))
-        if candidates[j] >= iou_min:
-            matched[i], taken[j] = j, True
-    return matched
-
-
 @dataclass
 class _FrameTally:
     gt_any: int = 0
@@ -286,8 +257,8 @@ def score_frame(dets: Detections, labels: list[str], gt_xyxy: np.ndarray, gt_cod
     gt_xyxy = np.asarray(gt_xyxy, np.float32).reshape(-1, 4)
     codes = [parse_label(labels[int(c)])[0] for c in dets.class_id]
     allowed = np.array([[c == g for g in gt_codes] for c in codes], dtype=bool).reshape(len(codes), len(gt_codes))
-    m_any = match_greedy(dets.xyxy, dets.confidence, gt_xyxy)
-    m_class = match_greedy(dets.xyxy, dets.confidence, gt_xyxy, allowed)
+    m_any = match_by_confidence(dets.xyxy, dets.confidence, gt_xyxy)
+    m_class = match_by_confidence(dets.xyxy, dets.confidence, gt_xyxy, allowed)
     tallies: dict[str, _FrameTally] = {"all": _FrameTally()}
     gt_w, pred_w = gt_xyxy[:, 2] - gt_xyxy[:, 0], dets.width
     for name in ["all"] + [b[0] for b in WIDTH_BUCKETS]:

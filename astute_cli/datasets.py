@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+from astute_cli.files import iter_images
 
 
 @dataclass
@@ -150,7 +150,7 @@ def _yolo_split(image_dir: Path, names: dict) -> list[Sample]:
     import cv2
 
     samples = []
-    for image_path in sorted(p for p in image_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for image_path in iter_images(image_dir):
         label_path = Path(str(image_path.with_suffix(".txt")).replace(f"{os.sep}images{os.sep}",
                                                                       f"{os.sep}labels{os.sep}"))
         sample = Sample(image_path)

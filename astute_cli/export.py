@@ -29,19 +29,19 @@ from typing import Any
 import cv2
 import numpy as np
 
+from astute_cli.boxes import match_by_overlap
 from astute_cli.detector import (
     SIGN_ROI,
     CropClassifier,
     OnnxDetector,
-    box_iou,
     letterbox,
     parse_contexts,
     parse_size,
     parse_zoom,
     tiles_for,
 )
+from astute_cli.files import atomic_path, iter_images
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # Which classifier classes carry a value, and its unit (RTSD names: 3_24_n60 = speed limit 60, 3_13_r4.5 = 4.5 m).
 VALUE_UNITS = {"3_24": "km/h", "3_25": "km/h", "4_6": "km/h", "6_2": "km/h", "3_11": "t", "3_12": "t",
                "3_13": "m", "3_14": "m", "3_15": "m", "3_16": "m"}
@@ -83,26 +83,14 @@ def _save_atomic(model: Any, out: Path) -> Path:
     import onnx
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(out)
-    try:
+    with _temp_model(out) as tmp:
         onnx.save(model, str(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a model is an ordinary file
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _temp_path(out: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp.onnx", dir=out.parent)
-    os.close(fd)
-    return Path(name)
+def _temp_model(out: Path):
+    # a model is an ordinary file (mkstemp alone would make it 0600)
+    return atomic_path(out, prefix=f".{out.stem}.", suffix=".tmp.onnx", ordinary_mode=True)
 
 
 def value_semantics(names: Iterable[str]) -> dict[str, Any]:
@@ -397,7 +385,9 @@ def quantize_int8(onnx_in: str | Path, onnx_out: str | Path, calib_dir: str | Pa
     batches = calibration_tiles(frames, (height, width), _metadata_tile(model), recipe.n_calib)
     exclude = list(nodes_to_exclude or []) + fp32_nodes(model, recipe.fp32)
     onnx_out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(onnx_out)
+    fd, scratch = tempfile.mkstemp(prefix=f".{onnx_out.stem}.", suffix=".tmp.onnx", dir=onnx_out.parent)
+    os.close(fd)
+    tmp = Path(scratch)
     try:
         with _quiet():
             quantize_static(str(onnx_in), str(tmp), _ImageReader(name, batches), nodes_to_exclude=exclude,
@@ -453,11 +443,6 @@ def calibration_images(calib_dir: str | Path | None, n: int = 64) -> list[np.nda
     if not images:
         raise ValueError(f"No readable images in the calibration folder {str(folder)!r}")
     return images
-
-
-def iter_images(folder: str | Path) -> Iterator[Path]:
-    """Image files under ``folder``, sorted."""
-    yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def calibration_tiles(images: list[np.ndarray], size_hw: tuple[int, int], tile: int | str | tuple[int, int], n: int,
@@ -643,7 +628,7 @@ def _run_classifier(path: str | Path, frames: list[LabelledFrame], threads: int 
 def _score_boxes(frames: list[LabelledFrame], found: list[np.ndarray], reference: list[np.ndarray],
                  names: list[str], iou: float) -> tuple[float, float, float]:
     """Recall and precision against the labels, mean box F1 against the reference's boxes."""
-    hits = sum(match_count(frame.boxes, boxes, iou) for frame, boxes in zip(frames, found, strict=True))
+    hits = sum(match_by_overlap(frame.boxes, boxes, iou) for frame, boxes in zip(frames, found, strict=True))
     truth, boxes = sum(len(frame.boxes) for frame in frames), sum(len(b) for b in found)
     agreement = np.mean([_box_f1(r, c, iou) for r, c in zip(reference, found, strict=True)]) if found else 1.0
     return hits / max(truth, 1), hits / boxes if boxes else float("nan"), float(agreement)
@@ -666,23 +651,10 @@ def _report(path: str | Path, latency_ms: float, recall: float, precision: float
     return ModelReport(str(path), Path(path).stat().st_size / 2**20, latency_ms, recall, precision, agreement)
 
 
-def match_count(truth: np.ndarray, found: np.ndarray, iou: float = 0.5) -> int:
-    """Greedy one-to-one matches between ``truth`` and ``found`` xyxy boxes at IoU >= ``iou``."""
-    if not len(truth) or not len(found):
-        return 0
-    overlaps = box_iou(truth[:, :4], found[:, :4])
-    matched = 0
-    while overlaps.size and overlaps.max() >= iou:
-        i, j = np.unravel_index(overlaps.argmax(), overlaps.shape)
-        overlaps[i, :], overlaps[:, j] = -1, -1
-        matched += 1
-    return matched
-
-
 def _box_f1(ref: np.ndarray, cand: np.ndarray, iou: float) -> float:
     if not len(ref) and not len(cand):
         return 1.0
-    return 2 * match_count(ref, cand, iou) / (len(ref) + len(cand))
+    return 2 * match_by_overlap(ref, cand, iou) / (len(ref) + len(cand))
 
 
 def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int | str = 640, int8: bool = False,
@@ -726,13 +698,8 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
 def _move_atomic(src: Path, out: Path) -> Path:
     """Put ``src`` at ``out`` (any file system) so that ``out`` is either the old file or the whole new one."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(out)
-    try:
+    with _temp_model(out) as tmp:
         shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

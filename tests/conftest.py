@@ -30,7 +30,7 @@ def make_video(path: Path, n_frames: int = 12, size_wh: tuple[int, int] = (96, 6
 
     import numpy as np
 
-    from astute_cli.types import ffmpeg_exe
+    from astute_cli.ffmpeg import ffmpeg_exe
 
     width, height = size_wh
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",

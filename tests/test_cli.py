@@ -77,7 +77,7 @@ def _tiny_model(tmp_path):
 def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
     import json
 
-    from astute_cli.types import has_audio_stream
+    from astute_cli.ffmpeg import has_audio_stream
 
     video = make_video(tmp_path / "drive.mp4", n_frames=15, size_wh=(160, 96), fps=10.0)
     out = tmp_path / "out" / "annotated.mp4"

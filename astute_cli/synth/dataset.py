@@ -18,11 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from astute_cli.signs import BACKGROUND_LABEL
 from astute_cli.synth import scene
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
 GENERATOR_VERSION = "1.0"
-BACKGROUND = "background"
+BACKGROUND = BACKGROUND_LABEL
 
 
 @dataclass(frozen=True)
