@@ -29,6 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from astute_cli import signs
 from astute_cli.boxes import match_by_overlap
 from astute_cli.detector import (
     SIGN_ROI,
@@ -41,12 +42,6 @@ from astute_cli.detector import (
     tiles_for,
 )
 from astute_cli.files import atomic_path, iter_images
-
-# Which classifier classes carry a value, and its unit (RTSD names: 3_24_n60 = speed limit 60, 3_13_r4.5 = 4.5 m).
-VALUE_UNITS = {"3_24": "km/h", "3_25": "km/h", "4_6": "km/h", "6_2": "km/h", "3_11": "t", "3_12": "t",
-               "3_13": "m", "3_14": "m", "3_15": "m", "3_16": "m"}
-_VALUE_NAME = re.compile(r"^(?P<code>.+?)_(?P<kind>[nr])(?P<value>\d+(?:[.,]\d+)?)$")
-
 
 # --- metadata ---
 
@@ -97,16 +92,15 @@ def value_semantics(names: Iterable[str]) -> dict[str, Any]:
     """The ``astute_values`` JSON: for each class name with a value (``3_24_n60``), its sign code, value and unit.
 
     ``n`` names hold whole numbers, ``r`` names decimals (``3_13_r4.5`` = 4.5 m), as in RTSD's full-gt classes.
+    Units come from the sign catalogue; ``units`` lists the unit of each code among the classes.
     """
     classes = {}
     for name in names:
-        match = _VALUE_NAME.match(name)
-        if match is None:
-            continue
-        code = match["code"]
-        classes[name] = {"code": code, "value": float(match["value"].replace(",", ".")),
-                         "unit": VALUE_UNITS.get(code, "")}
-    return {"pattern": "<code>_n<int> | <code>_r<decimal>", "units": VALUE_UNITS, "classes": classes}
+        code, value = signs.parse_label(name)
+        if value is not None:
+            classes[name] = {"code": code, "value": value, "unit": signs.value_unit(code) or ""}
+    units = {entry["code"]: entry["unit"] for entry in classes.values() if entry["unit"]}
+    return {"pattern": "<code>_n<int> | <code>_r<decimal>", "units": units, "classes": classes}
 
 
 def astute_metadata(classifier: str | None = None, tile: int | str | None = None, roi: str | None = None,

@@ -40,3 +40,20 @@ def test_catalogue_lists_every_rtsd_class_and_pictogram():
     codes = {parse_label(line.split()[0])[0] for line in lines}
     codes |= set(json.loads((data / "rtsd-meta" / "kaggle_label_map.json").read_text()))
     assert codes <= set(catalogue())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("3_24_n60", {"code": "3_24", "value": 60.0, "unit": "km/h"}, id="speed"),
+        pytest.param("3_13_r4.5", {"code": "3_13", "value": 4.5, "unit": "m"}, id="height"),
+        pytest.param("3_4_n8", {"code": "3_4", "value": 8.0, "unit": "t"}, id="trucks-over-the-catalogue-unit"),
+        pytest.param("8_2_1_n150", {"code": "8_2_1", "value": 150.0, "unit": "m"}, id="plate-distance"),
+    ],
+)
+def test_exported_value_units_come_from_the_catalogue(name, expected):
+    from astute_cli.export import value_semantics
+
+    values = value_semantics([name, "5_19_1", "background"])
+    assert values["classes"] == {name: expected}
+    assert values["units"] == {expected["code"]: expected["unit"]}
