@@ -308,7 +308,7 @@ def benchmark(
     """Benchmark models: frame recall/precision/mAP, per-sign alert recall and lead time on clips, CPU FPS."""
     import sys
 
-    from astute_cli import benchmark as bench
+    from astute_cli import eval as bench
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.benchmark import score_frame
 from astute_cli.boxes import box_iou
 from astute_cli.detector import (
     OnnxDetector,
@@ -30,6 +29,7 @@ from astute_cli.detector import (
     load_detector,
     plates_under_signs,
 )
+from astute_cli.eval.frames import score_frame
 from astute_cli.export import write_metadata
 from astute_cli.paths import MODELS_DIR
 from astute_cli.signs import is_mounted_plate, parse_label

@@ -16,7 +16,8 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from astute_cli import export  # noqa: E402
 from astute_cli.cli import app  # noqa: E402
-from astute_cli.export import Int8Recipe, LabelledFrame  # noqa: E402
+from astute_cli.eval.selfcheck import LabelledFrame  # noqa: E402
+from astute_cli.export import Int8Recipe  # noqa: E402
 from astute_cli.files import current_umask  # noqa: E402
 from tests.onnx_factories import make_detector_onnx as make_scripted_detector  # noqa: E402
 
