@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from astute_cli.paths import PACKAGE_DIR, PROJECT_ROOT, astute_home
+from astute_cli.paths import PACKAGE_DIR, astute_home
 
-EXPERIMENTS_DIR = PROJECT_ROOT / "benchmarks" / "experiments"
-RUNS_DIR = PROJECT_ROOT / "runs"
+EXPERIMENTS_DIR = Path("benchmarks") / "experiments"
+"""Default folder of the experiment logs, relative to the current folder (the project root); never the package."""
+RUNS_DIR = Path("runs")
+"""Default folder of ultralytics' runs, relative to the current folder (the project root); never the package."""
 TASKS = ("detect", "classify")
 _LOG_FILES = ("args.yaml", "results.csv", "results.png", "confusion_matrix.png", "confusion_matrix_normalized.png",
               "BoxPR_curve.png", "BoxF1_curve.png", "BoxP_curve.png", "BoxR_curve.png", "labels.jpg")
@@ -264,7 +266,7 @@ def log_experiment(save_dir: Path, experiments_dir: str | Path | None, data: Pat
     Returns:
         The experiment folder.
     """
-    out = Path(experiments_dir or EXPERIMENTS_DIR) / save_dir.name
+    out = Path(experiments_dir or EXPERIMENTS_DIR).resolve() / save_dir.name
     out.mkdir(parents=True, exist_ok=True)
     for file_name in _LOG_FILES:
         if (save_dir / file_name).exists():
