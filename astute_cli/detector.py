@@ -9,7 +9,6 @@ tiles covering only the band where signs appear, and each tile runs at its nativ
 from __future__ import annotations
 
 import ast
-import json
 import math
 import os
 from pathlib import Path
@@ -495,11 +494,3 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
 def _default_threads() -> int | None:
     value = os.environ.get("ASTUTE_THREADS")
     return int(value) if value else None
-
-
-def model_info(path: str | Path | None = None) -> dict:
-    """What a bundled or given model says about itself (for model cards and `benchmark`)."""
-    detector = load_detector(path)
-    base = detector.detector if isinstance(detector, TwoStageDetector) else detector
-    return {"path": str(base.path), "labels": len(detector.labels), "input_hw": base.input_hw,
-            "tile": base.tile, "roi": base.roi, "zoom": base.zoom, "metadata": json.loads(json.dumps(base.metadata))}

@@ -99,10 +99,8 @@ def resolve_data(data: str | Path, task: str = "detect", work_dir: Path | None =
 
 
 def _convert_to_yolo(path: Path, work_dir: Path | None) -> Path:
-    try:
-        from astute_cli import datasets
-    except ImportError as error:
-        raise ValueError(f"Not a YOLO data set and no converter available: {str(path)!r}") from error
+    from astute_cli import datasets
+
     out = work_dir or astute_home() / "datasets" / path.stem
     dataset = datasets.load_any(path)
     written = datasets.to_yolo(dataset, out)
