@@ -361,7 +361,7 @@ def import_cvat_command(
     fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
-    from astute_cli.annotations import from_cvat_video
+    from astute_cli.labels.clips import from_cvat_video
 
     try:
         labels = from_cvat_video(xml, fps=fps, video=video)

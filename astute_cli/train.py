@@ -75,7 +75,7 @@ def resolve_data(data: str | Path, task: str = "detect", work_dir: Path | None =
 
     Args:
         data: a YOLO ``data.yaml``, a folder holding one, a classification folder, or any real data set
-            that :func:`astute_cli.datasets.load_any` reads (converted to YOLO under ``work_dir``).
+            that :func:`astute_cli.labels.formats.load_any` reads (converted to YOLO under ``work_dir``).
         task: ``detect`` or ``classify``.
         work_dir: where a converted data set is written [default: ``$ASTUTE_HOME/datasets/<name>``].
 
@@ -99,11 +99,11 @@ def resolve_data(data: str | Path, task: str = "detect", work_dir: Path | None =
 
 
 def _convert_to_yolo(path: Path, work_dir: Path | None) -> Path:
-    from astute_cli import datasets
+    from astute_cli.labels import formats
 
     out = work_dir or astute_home() / "datasets" / path.stem
-    dataset = datasets.load_any(path)
-    written = datasets.to_yolo(dataset, out)
+    dataset = formats.load_any(path)
+    written = formats.to_yolo(dataset, out)
     written = Path(written) if written is not None else out
     return written if written.suffix in (".yaml", ".yml") else written / "data.yaml"
 
@@ -196,10 +196,10 @@ def _train_args(data: Path, task: str, imgsz: int, epochs: int, batch: int, devi
 
 def class_count(data_yaml: str | Path) -> int:
     """How many classes a YOLO ``data.yaml`` names (``names:`` as a list or a mapping, or ``nc:``); 0 if unknown."""
-    from astute_cli.datasets import _read_simple_yaml
+    from astute_cli.labels.formats import read_simple_yaml
 
     try:
-        spec = _read_simple_yaml(Path(data_yaml))
+        spec = read_simple_yaml(Path(data_yaml))
     except (OSError, ValueError):
         return 0
     if spec["names"]:

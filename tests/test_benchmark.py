@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from astute_cli import eval as bench
-from astute_cli.annotations import ClipLabels, SignTrack
 from astute_cli.cli import app
 from astute_cli.eval import BenchmarkResult, evaluate, evaluate_clip, score_alerts, summarize_clips
+from astute_cli.labels.clips import ClipLabels, SignTrack
 from astute_cli.signs import parse_label
 from astute_cli.types import Announcement, Detections
 
@@ -185,7 +185,7 @@ def sign_every_frame() -> list[Detections]:
     pytest.param(5.0, 6, 0, id="every-2nd"),
 ])
 def test_evaluate_clip_runs_the_stages(tmp_path, video_factory, eval_fps, calls, alert_frame):
-    from astute_cli.annotations import load_clip_labels
+    from astute_cli.labels.clips import load_clip_labels
 
     detector = FakeDetector(sign_every_frame())
     labels = load_clip_labels(clip_on_disk(tmp_path, video_factory))
@@ -258,7 +258,7 @@ def test_bundled_model_recall_not_below_baseline():
 
 
 def test_cache_replays_detections(tmp_path, video_factory):
-    from astute_cli.annotations import load_clip_labels
+    from astute_cli.labels.clips import load_clip_labels
 
     labels = load_clip_labels(clip_on_disk(tmp_path, video_factory))
     first = evaluate_clip(FakeDetector(sign_every_frame()), labels, fake_stages, cache_dir=tmp_path / "cache")

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths"]
 RUNTIME = ["source", "detector", "tracker", "announcer", "speech", "render", "sink", "pipeline",
            "reader", "limits", "plates", "schedule", "report"]
-TOOLS = ["synth", "train", "export", "eval", "benchmark", "labels", "annotations", "datasets", "fetch"]
+TOOLS = ["synth", "train", "export", "eval", "labels", "fetch"]
 
 
 def imported_modules(path: Path) -> set[str]:

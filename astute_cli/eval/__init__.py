@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.annotations import is_clip_labels
 from astute_cli.eval.chart import save_chart
 from astute_cli.eval.clips import (
     StageFactory,
@@ -44,6 +43,7 @@ from astute_cli.eval.frames import evaluate_frames, score_frame
 from astute_cli.eval.replay import ReplayDetector, model_key
 from astute_cli.eval.results import BenchmarkResult, FrameMetrics, results_table, save_results
 from astute_cli.eval.speed import Timer, measure_speed, model_size_mb
+from astute_cli.labels.clips import is_clip_labels
 
 __all__ = ["BenchmarkResult", "ReplayDetector", "default_stages", "evaluate", "evaluate_clip", "evaluate_clips",
            "evaluate_frames", "model_key", "results_table", "save_chart", "save_results", "score_alerts",

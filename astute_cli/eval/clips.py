@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from astute_cli.annotations import ClipLabels, SignTrack, is_clip_labels, load_clip_labels
 from astute_cli.boxes import box_iou
 from astute_cli.eval.replay import ReplayDetector, detect_clip, load_cached, model_key, save_cached
 from astute_cli.eval.results import CLIP_SIZE_BUCKETS, ClipMetrics, ratio
 from astute_cli.eval.speed import Timer
+from astute_cli.labels.clips import ClipLabels, SignTrack, is_clip_labels, load_clip_labels
 from astute_cli.pipeline import run_stages
 from astute_cli.types import Announcement
 

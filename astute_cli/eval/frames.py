@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.annotations import parse_label
 from astute_cli.boxes import match_by_confidence
 from astute_cli.eval.results import WIDTH_BUCKETS, FrameMetrics, ratio
+from astute_cli.labels.clips import parse_label
 from astute_cli.types import Detections
 
 MAP_SCORE_FLOOR = 0.01

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.annotations import ClipLabels
 from astute_cli.eval.speed import Timer
+from astute_cli.labels.clips import ClipLabels
 from astute_cli.types import Detections
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from astute_cli.annotations import ClipLabels, SignTrack, first_readable, parse_label, unit_of
 from astute_cli.ffmpeg import RawVideoWriter, raw_video_command
 from astute_cli.geometry import DEFAULT_HFOV_DEG, focal_px
+from astute_cli.labels.clips import ClipLabels, SignTrack, first_readable, parse_label, unit_of
 
 CAMERA_HEIGHT_M = 1.3
 NEAR_M = 1.0
