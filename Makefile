@@ -35,7 +35,7 @@ chromium:
 	echo "no Chromium (apt-get install chromium as root): the report's browser test will be skipped"
 
 lint: setup
-	$(BIN)/ruff check astute_cli tests
+	$(BIN)/python -m ruff check astute_cli tests benchmarks
 
 bench: setup
 	$(BIN)/astute benchmark --data ../shared/data/rtsd-sample/annotations.json --data annotations/ --threads 2 \

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import cv2
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.files import atomic_path
 
 THUMBNAIL_PX = 112  # longest side of a sign's thumbnail
 THUMBNAIL_MARGIN = 0.35  # context around the sign's box, as a fraction of the box's side
@@ -292,14 +292,8 @@ def _relative_url(target: Path, folder: Path) -> str:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
+    with atomic_path(path, ordinary_mode=True) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def _e(value) -> str:
