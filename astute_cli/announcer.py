@@ -19,9 +19,6 @@ from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.plates import PlateBinder
 from astute_cli.types import Announcement, Detections
 
-SILENT_LABELS = frozenset({"background", "neg", "bg", "sign"})
-"""Labels that are never spoken: the background class and the class-agnostic "sign"."""
-
 
 @dataclass
 class _Recent:
@@ -65,7 +62,7 @@ class Announcer:
         self.min_width_px = min_width_px
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
-        self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
+        self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
         self.reset()
 

@@ -14,10 +14,12 @@ from typing import Protocol
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
-from astute_cli.sink import VideoSink, write_json_atomic
+from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
+from astute_cli.sink import VideoSink
 from astute_cli.source import frames, probe
 from astute_cli.types import Announcement, Detections, VideoInfo
 
@@ -41,6 +43,7 @@ class AnnotateResult:
     frames: int
     seconds: float
     announcements: list[Announcement] = field(default_factory=list)
+    report: Path | None = None
     speed_limits: list[LimitChange] = field(default_factory=list)
 
     @property
@@ -99,8 +102,9 @@ class Overlay:
 
 def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=None,
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
-             hfov_deg: float = DEFAULT_HFOV_DEG, on_frame: Callable[[int, int], None] | None = None,
-             vehicle: str = "car") -> AnnotateResult:
+             hfov_deg: float = DEFAULT_HFOV_DEG,
+             on_frame: Callable[[int, int], None] | None = None,
+             report: str | Path | bool = True, vehicle: str = "car") -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -114,15 +118,20 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         lang: ``ru`` or ``en``, for captions.
         hfov_deg: the camera's horizontal field of view, for the distance estimate.
         on_frame: called with (frames done, frames in total or 0) after each frame.
+        report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
         vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
     """
     video = Path(video)
     info = probe(video)
     out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
     events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    report_html = default_report_path(out) if report is True else Path(report) if report else None
+    if report_html is not None:
+        check_writable(report_html)  # a bad path fails before the first frame
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
+    thumbnails: dict[tuple[int, int], bytes] = {}  # each alert's sign as it was seen, for the report
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
@@ -131,6 +140,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
             t = index / info.fps
             overlay.update(new, index, t)
             announcements += new
+            if report_html is not None:
+                thumbnails.update({(a.frame_index, a.track_id): thumbnail_jpeg(frame, a.xyxy) for a in new})
             sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                             overlay.banner(t)))
             count = index + 1
@@ -141,8 +152,11 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
-    write_json_atomic(events, events_document(video, info, count, announcements, overlay.changes))
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements, overlay.changes)
+    document = events_document(video, info, count, announcements, overlay.changes)
+    write_json_atomic(events, document)
+    if report_html is not None:
+        write_report(document, out, thumbnails, report_html, lang)
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html, overlay.changes)
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer
@@ -223,4 +237,4 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
         cv2.destroyAllWindows()
     path = Path(str(source))
     return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements,
-                          overlay.changes)
+                          speed_limits=overlay.changes)

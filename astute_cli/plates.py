@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from astute_cli.detector import is_mounted_plate, plates_under_signs
-from astute_cli.signs import parse_label
+from astute_cli.detector import plates_under_signs
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, parse_label
 from astute_cli.types import Detections
 
 VEHICLE_PLATES: dict[str, frozenset[str]] = {
@@ -86,7 +86,7 @@ class PlateBinder:
     at most ``max_wait_s``, so that its one alert carries the plate.
 
     Args:
-        labels: the detector's class names; mounted group 8 plates (``detector.is_mounted_plate``) are the plates,
+        labels: the detector's class names; mounted group 8 plates (``signs.is_mounted_plate``) are the plates,
             every other class but the background can carry one.
         min_width_px: a plate box at least this wide counts as seen readable (the announcer's voting width).
         min_seen: readable sightings of a plate before its sign stops waiting for it.
@@ -98,7 +98,7 @@ class PlateBinder:
         self.labels = list(labels)
         self.min_width_px, self.min_seen, self.max_wait_s = min_width_px, min_seen, max_wait_s
         self._plate = np.array([is_mounted_plate(label) for label in self.labels] + [False], bool)
-        self._parent = np.array([not is_mounted_plate(label) and label not in ("background", "neg", "bg")
+        self._parent = np.array([not is_mounted_plate(label) and label not in BACKGROUND_LABELS
                                  for label in self.labels] + [False], bool)
         self.reset()
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from astute_cli.annotations import ClipLabels, SignTrack, load_clip_labels
-from astute_cli.benchmark import evaluate
-from astute_cli.limit_eval import oracle_alerts, per_frame, score_clip, score_timeline, summarize
+from astute_cli.eval import evaluate
+from astute_cli.eval.limits import oracle_alerts, per_frame, score_clip, score_timeline, summarize
+from astute_cli.labels.clips import ClipLabels, SignTrack, load_clip_labels
 from astute_cli.synth.limit_clips import LIMIT_CLIPS, SAME, LimitClip, LimitPole, limit_timeline
 from astute_cli.types import Detections
 

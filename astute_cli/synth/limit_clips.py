@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from astute_cli.annotations import ClipLabels
+from astute_cli.labels.clips import ClipLabels
 from astute_cli.signs import parse_label
 from astute_cli.synth.drive import pole_signs, render_drive
 
