@@ -28,6 +28,29 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def in_range(option: str, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+             high_open: bool = False):
+    """A parse-time check of a numeric option (a Typer callback): out of range (or NaN) gives one red line naming
+    the option and exit 2, before anything runs."""
+    text = " and ".join(part for part in (
+        None if low is None else f"{'>' if low_open else '≥'} {low:g}",
+        None if high is None else f"{'<' if high_open else '≤'} {high:g}") if part)
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return value
+        ok = value == value  # NaN is never in range
+        if low is not None:
+            ok = ok and (value > low if low_open else value >= low)
+        if high is not None:
+            ok = ok and (value < high if high_open else value <= high)
+        if not ok:
+            raise fail(f"invalid value for {option}: {value:g} (must be {text})", 2)
+        return value
+
+    return check
+
+
 # --- annotate (issue 5) ---
 
 
@@ -46,37 +69,56 @@ def annotate(
     no_voice: Annotated[bool, typer.Option("--no-voice", help="No spoken alerts.")] = False,
     voice: Annotated[str, typer.Option(help="Speech engine: espeak (offline) or gtts (needs internet).")] = "espeak",
     live: Annotated[bool, typer.Option("--live", help="Show the video in a window and speak aloud.")] = False,
-    hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.")] = DEFAULT_HFOV_DEG,
-    conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].")] = None,
+    hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.",
+                                        callback=in_range("--hfov", 0, 180, low_open=True, high_open=True))]
+    = DEFAULT_HFOV_DEG,
+    conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].",
+                                               callback=in_range("--conf", 0, 1, low_open=True))] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].",
+                                                callback=in_range("--threads", 1))] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also show the video decoder's own messages.")] = False,
 ) -> None:
     """Annotate a dashcam video: boxes and labels on every sign, a spoken alert per sign, an events file."""
+    import os
+
     from astute_cli import pipeline
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
 
+    if not verbose:  # libav's messages (read before the first video is opened); astute says what matters
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
-        if live and not pipeline.has_display():
-            raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
-        info = pipeline.probe(video)  # bad input fails before the model loads
-        detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
-        speaker = None if no_voice else _make_speaker(voice)
-        if live:
-            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
-        else:
-            with _progress() as progress:
-                task = progress.add_task("annotate", total=None, fps="")
-                started = time.perf_counter()
-
-                def on_frame(done: int, total: int) -> None:
-                    fps = done / max(time.perf_counter() - started, 1e-6)
-                    progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
-
-                result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
-    except KeyboardInterrupt:
-        raise fail("interrupted; no output was left behind", 130) from None
+        with termination_as_interrupt():
+            result = _annotate(pipeline, video, out, events, model, lang, no_voice, voice, live, hfov, conf, threads)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     _print_summary(result)
+
+
+def _annotate(pipeline, video: str, out: Path | None, events: Path | None, model: Path | None, lang: Lang,
+              no_voice: bool, voice: str, live: bool, hfov: float, conf: float | None, threads: int | None):
+    if live and not pipeline.has_display():
+        raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
+    info = pipeline.probe(video)  # bad input fails before the model loads
+    if not live:
+        out, events = pipeline.output_paths(Path(video), out, events)  # and so do outputs that cannot be made
+    speaker = None if no_voice else _make_speaker(voice)
+    detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
+    if live:
+        return pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
+    with _progress() as progress:
+        task = progress.add_task("annotate", total=None, fps="")
+        started = time.perf_counter()
+
+        def on_frame(done: int, total: int) -> None:
+            fps = done / max(time.perf_counter() - started, 1e-6)
+            progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
+
+        return pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
+                                 lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
 
 
 def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float, fps: float):
@@ -105,15 +147,16 @@ def _progress():
 def _print_summary(result) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{result.video.name}: {len(result.announcements)} alerts, "
+    table = Table(title=f"{escape(result.video.name)}: {len(result.announcements)} alerts, "
                         f"{result.frames} frames at {result.fps:.1f} fps")
     for column in ("t, s", "sign", "value", "alert"):
         table.add_column(column)
     for a in result.announcements:
-        table.add_row(f"{a.t:.1f}", a.sign, "" if a.value is None else f"{a.value:g}", a.text)
+        table.add_row(f"{a.t:.1f}", escape(a.sign), "" if a.value is None else f"{a.value:g}", escape(a.text))
     Console().print(table)
     if result.out is not None:
-        Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
+        Console().print(f"video: {escape(str(result.out))}\nevents: {escape(str(result.events))}", highlight=False,
+                        soft_wrap=True)
 
 
 # --- synth (issue 6) ---

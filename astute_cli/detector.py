@@ -207,6 +207,17 @@ def _session(path: Path, threads: int | None):
         raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
 
 
+def check_is_detector(path: Path, session, meta: dict[str, str]) -> None:
+    """ValueError naming the problem when a model is not a box detector (a crop classifier, most often)."""
+    shape = session.get_outputs()[0].shape
+    if meta.get("task") == "classify" or len(shape) == 2:
+        raise ValueError(f"{str(path)!r} is a crop classifier (output {list(shape)}), not a sign detector: give "
+                         f"the detector; it names its classifier in its metadata")
+    if len(shape) != 3:
+        raise ValueError(f"{str(path)!r} is not a sign detector: its output {list(shape)} is not YOLO's (1, 4 + "
+                         f"classes, boxes) or (1, boxes, 6)")
+
+
 def _metadata(session) -> dict[str, str]:
     return dict(session.get_modelmeta().custom_metadata_map)
 
@@ -260,6 +271,7 @@ class OnnxDetector:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
+        check_is_detector(self.path, self.session, self.metadata)
         self.input_hw = _input_hw(self.session, self.metadata)
         self.labels = _names(self.metadata)
         self.conf, self.iou, self.work_width = conf, iou, work_width
@@ -526,8 +538,12 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
 
 
 def _default_threads() -> int | None:
-    value = os.environ.get("ASTUTE_THREADS")
-    return int(value) if value else None
+    value = os.environ.get("ASTUTE_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ASTUTE_THREADS must be a whole number of CPU threads, 1 or more; it is {value!r}")
+    return int(value)
 
 
 def model_info(path: str | Path | None = None) -> dict:

@@ -6,18 +6,20 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.checks import check_outputs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.render import draw
 from astute_cli.sink import VideoSink, write_json_atomic
-from astute_cli.source import frames, probe
+from astute_cli.source import frames, probe, timed_frames
+from astute_cli.timing import Retimer, output_rate, stream_rate
 from astute_cli.types import Announcement, Detections, VideoInfo
 
 END_OF_LIMIT_SIGNS = {"3_25", "3_31"}  # end of the speed limit / of all restrictions
@@ -41,6 +43,7 @@ class AnnotateResult:
     frames: int
     seconds: float
     announcements: list[Announcement] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -111,31 +114,62 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     """
     video = Path(video)
     info = probe(video)
-    out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
-    events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    out, events = output_paths(video, out, events)
+    rate = output_rate(info.fps, stream_rate(video))
+    retimer = Retimer(rate)
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None))
     announcements: list[Announcement] = []
+    times: list[float] = []  # each frame's own timestamp: a variable frame rate keeps its timing
+
+    def source() -> Iterator[tuple[int, np.ndarray]]:
+        with closing(timed_frames(video, fps=info.fps)) as timed:
+            for index, t, frame in timed:
+                times.append(t)
+                yield index, frame
+
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
-    with ExitStack() as temps, VideoSink(out, info) as sink:
-        for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
+    with ExitStack() as temps, VideoSink(out, replace(info, fps=rate)) as sink:
+        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer):
+            new = [replace(a, t=times[a.frame_index]) if 0 <= a.frame_index < len(times) else a for a in new]
             overlay.update(new)
             announcements += new
-            t = index / info.fps
-            sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
-                            overlay.banner(t)))
+            t = times[index]
+            for shown in retimer.push(draw(frame, detections, overlay.captions(detections, info.width),
+                                           overlay.speed_limit, overlay.banner(t)), t):
+                sink.write(shown)
             count = index + 1
             if on_frame is not None:
                 on_frame(count, info.total_frames)
         if count == 0:
             raise ValueError(f"Video has no readable frames: {str(video)!r}")
-        alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
+        for shown in retimer.flush():
+            sink.write(shown)
+        alerts_wav = _alerts_audio(temps, announcements, speaker, lang, retimer.duration_s, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
     write_json_atomic(events, events_document(video, info, count, announcements))
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements)
+    warnings = []
+    if ended_early(count, info.total_frames):
+        warnings.append(f"The video ended early (truncated or damaged?): {count} of {info.total_frames} frames "
+                        f"could be read: {str(video)!r}")
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, warnings)
+
+
+def output_paths(video: Path, out: str | Path | None, events: str | Path | None) -> tuple[Path, Path]:
+    """The output video and events file (defaults beside the input), checked before any work: neither may be the
+    input or the other, and each must be a file that can be made."""
+    out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
+    events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    check_outputs({"input video": video}, {"Output video": out, "Events file": events})
+    return out, events
+
+
+def ended_early(frames_read: int, frames_expected: int) -> bool:
+    """True when clearly fewer frames were read than the file declares (containers may be off by a frame or two)."""
+    return frames_expected > 0 and frames_expected - frames_read > max(2, 0.02 * frames_expected)
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer

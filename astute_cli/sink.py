@@ -15,6 +15,7 @@ from types import TracebackType
 
 import numpy as np
 
+from astute_cli.checks import follow_umask
 from astute_cli.types import VideoInfo, ffmpeg_exe
 
 
@@ -117,6 +118,7 @@ class VideoSink:
         final_tmp = Path(name)
         try:
             run_ffmpeg(mux_command(self._video_tmp, final_tmp, self._alerts_wav, self._original_audio))
+            follow_umask(final_tmp)
             os.replace(final_tmp, self.path)
         finally:
             final_tmp.unlink(missing_ok=True)
@@ -136,10 +138,12 @@ def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path 
         command += ["-i", str(path)]
     command += ["-map", "0:v:0", "-c:v", "copy"]
     if len(inputs) == 2:
-        # alerts over the original sound; duration=first keeps the original's length, normalize=0 its level
-        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=first:normalize=0[a]", "-map", "[a]"]
+        # alerts over the original sound (normalize=0 keeps its level), padded with silence: the video's length
+        # decides (-shortest then ends the padded sound with the video)
+        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=longest:normalize=0,apad[a]",
+                    "-map", "[a]"]
     elif len(inputs) == 1:
-        command += ["-map", "1:a:0"]
+        command += ["-filter_complex", "[1:a:0]apad[a]", "-map", "[a]"]
     if inputs:
         command += ["-c:a", "aac", "-b:a", "128k", "-shortest"]
     return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]
@@ -160,6 +164,7 @@ def write_json_atomic(path: str | Path, data: dict) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, ensure_ascii=False, indent=2)
+        follow_umask(name)
         os.replace(name, path)
     finally:
         Path(name).unlink(missing_ok=True)
