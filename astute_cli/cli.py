@@ -441,6 +441,6 @@ def fetch(
     for r in results:
         colour = {"fetched": "green", "skipped": "yellow"}.get(r.status, "red")
         detail = str(r.path) if r.path else r.reason
-        Console().print(f"[{colour}]{r.status}[/] {r.url} {detail}", highlight=False)
+        Console().print(f"[{colour}]{r.status}[/] {escape(r.url)} {escape(detail)}", highlight=False, soft_wrap=True)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
