@@ -28,6 +28,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def say(text: str) -> None:
+    """Print a line of plain text (paths and names as they are, never read as Rich markup) to stderr."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def in_range(option: str, low: float | None = None, high: float | None = None, *, low_open: bool = False,
              high_open: bool = False):
     """A parse-time check of a numeric option (a Typer callback): out of range (or NaN) gives one red line naming
@@ -172,22 +177,29 @@ def synth(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
                                                    "classifier: sign crops by class.")],
     out: Annotated[Path, typer.Argument(help="Output folder.")],
-    n: Annotated[int, typer.Option(help="detector: number of images.")] = 2000,
-    per_class: Annotated[int, typer.Option(help="classifier: crops per class.")] = 100,
+    n: Annotated[int, typer.Option(help="detector: number of images.",
+                                   callback=in_range("--n", 1))] = 2000,
+    per_class: Annotated[int, typer.Option(help="classifier: crops per class.",
+                                           callback=in_range("--per-class", 0))] = 100,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
-    imgsz: Annotated[int, typer.Option(help="detector: crop size in px (native resolution).")] = 320,
-    size: Annotated[int, typer.Option(help="classifier: crop size in px.")] = 48,
+    imgsz: Annotated[int, typer.Option(help="detector: crop size in px (native resolution).",
+                                       callback=in_range("--imgsz", 32))] = 320,
+    size: Annotated[int, typer.Option(help="classifier: crop size in px.",
+                                      callback=in_range("--size", 8))] = 48,
     classes: Annotated[str, typer.Option(help="detector: 'one' (class 'sign') or 'full' (RTSD labels).")] = "one",
     full_frames: Annotated[bool, typer.Option("--full-frames", help="detector: whole frames, not crops.")] = False,
     big_signs: Annotated[float, typer.Option(min=0.0, max=1.0, help="detector: fraction of poles with near, "
                                                                     "40–140 px signs (rare in RTSD).")] = 0.0,
     coco: Annotated[bool, typer.Option("--coco", help="detector: also write a COCO annotations.json.")] = False,
-    workers: Annotated[int, typer.Option(help="Processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Processes.",
+                                         callback=in_range("--workers", 1))] = 1,
     mine_with: Annotated[Path | None, typer.Option(help="classifier: also add the crops this ONNX sign detector "
                                                         "cuts from synthetic frames (its false alarms as "
                                                         "background).")] = None,
-    mine_frames: Annotated[int, typer.Option(help="classifier: synthetic frames to mine with --mine-with.")] = 1000,
-    mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.")] = 0.1,
+    mine_frames: Annotated[int, typer.Option(help="classifier: synthetic frames to mine with --mine-with.",
+                                             callback=in_range("--mine-frames", 1))] = 1000,
+    mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.",
+                                             callback=in_range("--mine-conf", 0, 1, low_open=True))] = 0.1,
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
@@ -209,12 +221,12 @@ def synth(
 
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
                                                           size=size, conf=mine_conf, urban=urban), workers)
-            console.print(f"mined {mined['background']} background and {mined['signs']} sign crops from "
-                          f"{mined['frames']} frames in {mined['seconds']} s → {out}")
+            say(f"mined {mined['background']} background and {mined['signs']} sign crops from "
+                f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     if kind is SynthKind.detector or per_class > 0:
-        console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+        say(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
 
 
 @app.command(name="combine")
@@ -231,8 +243,8 @@ def combine(
         manifest = link_classifier_sets(out, parts, max_per_class)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    console.print(f"{manifest['counts'].get('train', 0)} train and {manifest['counts'].get('val', 0)} val crops "
-                  f"→ {out}", highlight=False)
+    say(f"{manifest['counts'].get('train', 0)} train and {manifest['counts'].get('val', 0)} val crops "
+        f"→ {out}")
 
 
 # --- train (issue 6) ---
@@ -249,12 +261,17 @@ def train(
     model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
     = "yolov8n.yaml",
     task: Annotated[Task, typer.Option(help="detect (sign boxes) or classify (sign crops).")] = Task.detect,
-    imgsz: Annotated[int, typer.Option(help="Training image size, pixels.")] = 320,
-    epochs: Annotated[int, typer.Option(help="Passes over the data (ignored with --time-budget-h).")] = 50,
-    batch: Annotated[int, typer.Option(help="Images per step.")] = 16,
+    imgsz: Annotated[int, typer.Option(help="Training image size, pixels.",
+                                       callback=in_range("--imgsz", 32))] = 320,
+    epochs: Annotated[int, typer.Option(help="Passes over the data (ignored with --time-budget-h).",
+                                        callback=in_range("--epochs", 1))] = 50,
+    batch: Annotated[int, typer.Option(help="Images per step.",
+                                       callback=in_range("--batch", 1))] = 16,
     device: Annotated[str, typer.Option(help="cpu, or a CUDA index such as 0.")] = "cpu",
-    workers: Annotated[int, typer.Option(help="Data-loader processes.")] = 2,
-    time_budget_h: Annotated[float | None, typer.Option(help="Stop after this many hours.")] = None,
+    workers: Annotated[int, typer.Option(help="Data-loader processes.",
+                                         callback=in_range("--workers", 0))] = 2,
+    time_budget_h: Annotated[float | None, typer.Option(help="Stop after this many hours.",
+                                                        callback=in_range("--time-budget-h", 0, low_open=True))] = None,
     name: Annotated[str | None, typer.Option(help="Run name (runs/NAME, benchmarks/experiments/NAME).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Go on from runs/NAME/weights/last.pt.")] = False,
     export: Annotated[bool, typer.Option("--export", help="Export best.pt to ONNX beside it at the end.")] = False,
@@ -264,20 +281,22 @@ def train(
 ) -> None:
     """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
     from astute_cli import train as training
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
-        overrides = training.parse_overrides(settings or [])
-        best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
-                              device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
-                              **overrides)
-        console.print(f"best weights: {best}", highlight=False)
-        if export:
-            from astute_cli.export import export_onnx
+        with termination_as_interrupt():
+            overrides = training.parse_overrides(settings or [])
+            best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+                                  device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
+                                  **overrides)
+            say(f"best weights: {best}")
+            if export:
+                from astute_cli.export import export_onnx
 
-            onnx_path = export_onnx(best, best.with_suffix(".onnx"), imgsz=640 if task == Task.detect else imgsz)
-            console.print(f"ONNX: {onnx_path}", highlight=False)
-    except KeyboardInterrupt:
-        raise fail("interrupted; resume with --resume --name NAME", 130) from None
+                onnx_path = export_onnx(best, best.with_suffix(".onnx"), imgsz=640 if task == Task.detect else imgsz)
+                say(f"ONNX: {onnx_path}")
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; resume with --resume --name NAME", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
 
@@ -296,9 +315,11 @@ def export(
     = False,
     calib: Annotated[Path | None, typer.Option(help="Folder of calibration images (default: synthetic frames).")]
     = None,
-    opset: Annotated[int, typer.Option(help="ONNX opset.")] = 17,
+    opset: Annotated[int, typer.Option(help="ONNX opset.",
+                                       callback=in_range("--opset", 7))] = 17,
     tolerance: Annotated[float, typer.Option(help="Largest recall an INT8 model may lose vs FP32 on labelled "
-                                                  "synthetic frames (0.01 = 1 point).")] = 0.01,
+                                                  "synthetic frames (0.01 = 1 point).",
+                                             callback=in_range("--tolerance", 0, 1))] = 0.01,
     force: Annotated[bool, typer.Option("--force", help="Keep an INT8 model that loses more than --tolerance.")]
     = False,
     classifier: Annotated[str | None, typer.Option(help="Crop classifier file name to record (astute_classifier).")]
@@ -316,21 +337,23 @@ def export(
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
     from astute_cli import export as exporting
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
     from astute_cli.paths import MODELS_DIR
 
     try:
-        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
-                                                contexts=contexts)
-        written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
-                                                    int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
-                                                    force=force, metadata=metadata)
-    except KeyboardInterrupt:
-        raise fail("interrupted; no output was left behind", 130) from None
+        with termination_as_interrupt():
+            metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+                                                 contexts=contexts)
+            written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+                                                        int8=int8, calib_dir=calib, opset=opset,
+                                                        tolerance=tolerance, force=force, metadata=metadata)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
     if check is not None:
         Console().print(check.table())
-    console.print(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)", highlight=False)
+    say(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)")
 
 # --- benchmark (issue 2) ---
 
@@ -341,9 +364,11 @@ def benchmark(
     data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
                                                          "(JSON or CVAT XML) or a folder; repeatable.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
-    threads: Annotated[int | None, typer.Option(help="onnxruntime intra-op CPU threads (default: all).")] = None,
+    threads: Annotated[int | None, typer.Option(help="onnxruntime intra-op CPU threads (default: all).",
+                                                callback=in_range("--threads", 1))] = None,
     eval_fps: Annotated[float | None, typer.Option(help="Run clips at about this many frames per second "
-                                                        "(every k-th frame, a slower CPU) (default: all).")] = None,
+                                                        "(every k-th frame, a slower CPU) (default: all).",
+                                                   callback=in_range("--eval-fps", 0, low_open=True))] = None,
     chart: Annotated[Path | None, typer.Option(help="Draw recall and lead time by sign size to this PNG.")] = None,
     cache: Annotated[Path | None, typer.Option(help="Keep/replay the detector's output per clip in this folder "
                                                     "(re-score tracker and announcer without the model).")] = None,
@@ -367,15 +392,16 @@ def benchmark(
         raise fail(str(error)) from None
     Console().print(bench.results_table(results))
     if json_out is not None:
-        console.print(f"json: {bench.save_results(results, json_out)}", highlight=False)
+        say(f"json: {bench.save_results(results, json_out)}")
     if chart is not None and bench.save_chart(results, chart):
-        console.print(f"chart: {chart}", highlight=False)
+        say(f"chart: {chart}")
 
 
 @app.command("make-clips")
 def make_clips(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
-    count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).")] = 0,
+    count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).",
+                                       callback=in_range("--count", 0))] = 0,
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Also the bundled demo clip (demo.mp4).")] = False,
     seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
@@ -393,7 +419,7 @@ def make_clips(
             paths.append(out_dir / "demo.labels.json")
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
-    console.print(f"{len(paths)} clips in {out_dir}", highlight=False)
+    say(f"{len(paths)} clips in {out_dir}")
 
 
 @app.command("import-cvat")
@@ -401,7 +427,8 @@ def import_cvat(
     xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
     video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
-    fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).",
+                                              callback=in_range("--fps", 0, 1000, low_open=True))] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
     from astute_cli.annotations import from_cvat_video
@@ -411,7 +438,7 @@ def import_cvat(
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     labels.save(out)
-    console.print(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}", highlight=False)
+    say(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}")
 
 
 # --- fetch (issue 4) ---
@@ -422,20 +449,24 @@ def fetch(
     urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
                                                          "[default: the pilot's dash-cam channel].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
-    limit: Annotated[int | None, typer.Option(help="Only the N newest videos of a channel or playlist.")] = None,
-    max_height: Annotated[int, typer.Option(help="Best quality up to this height (720, 1080, 2160).")] = 1080,
+    limit: Annotated[int | None, typer.Option(help="Only the N newest videos of a channel or playlist.",
+                                              callback=in_range("--limit", 1))] = None,
+    max_height: Annotated[int, typer.Option(help="Best quality up to this height (720, 1080, 2160).",
+                                            callback=in_range("--max-height", 1))] = 1080,
     section: Annotated[str | None, typer.Option(help="Only this time range, START-END (1:00-2:30).")] = None,
     archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
 ) -> None:
     """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
     from astute_cli import fetch as fetching
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
-        options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
-                                        section=fetching.parse_section(section) if section else None)
-        results = fetching.fetch(urls or [], options)
-    except KeyboardInterrupt:
-        raise fail("interrupted; partial downloads were removed", 130) from None
+        with termination_as_interrupt():
+            options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                            section=fetching.parse_section(section) if section else None)
+            results = fetching.fetch(urls or [], options)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; partial downloads were removed", exit_code(interrupt)) from None
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     for r in results:
