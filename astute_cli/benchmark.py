@@ -38,6 +38,7 @@ import numpy as np
 
 from astute_cli.annotations import ClipLabels, SignTrack, is_clip_labels, load_clip_labels, parse_label
 from astute_cli.detector import box_iou
+from astute_cli.groundtruth import read_checked_coco
 from astute_cli.types import Announcement, Detections
 
 IOU_MATCH = 0.5
@@ -310,7 +311,7 @@ def evaluate_frames(detector, coco_json: str | Path, limit: int | None = None) -
     import cv2
 
     coco_json = Path(coco_json)
-    data = json.loads(coco_json.read_text(encoding="utf-8"))
+    data = read_checked_coco(coco_json)
     categories = {c["id"]: c["name"] for c in data["categories"]}
     conf = _detector_conf(detector)
     images = data["images"][:limit] if limit else data["images"]
@@ -779,6 +780,8 @@ def evaluate(model: str | Path | None, data: list[str | Path], threads: int | No
         cache_dir: replay/keep the detector's output per clip (see :func:`evaluate_clip`).
     """
     coco_paths, clip_paths = split_data(data)
+    for path in coco_paths:  # bad ground truth fails before the model loads
+        read_checked_coco(path)
     if detector is None:
         from astute_cli.detector import load_detector
 
@@ -801,7 +804,7 @@ def _speed(detector, coco_paths: list[Path], clip_paths: list[Path], timer: _Tim
 
     sample: list[np.ndarray] = []
     if coco_paths:
-        data = json.loads(coco_paths[0].read_text(encoding="utf-8"))
+        data = read_checked_coco(coco_paths[0])
         for image in data["images"][:10]:
             frame = cv2.imread(str(_image_path(coco_paths[0], image["file_name"])))
             if frame is not None:

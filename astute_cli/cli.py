@@ -380,6 +380,9 @@ def benchmark(
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
+    for option, path in (("--json", json_out), ("--chart", chart)):
+        if path is not None and path.is_dir():  # found now, not after the whole benchmark
+            raise fail(f"{option} {str(path)!r} is a folder: give a file name")
     results = []
     try:
         for model in models or [None]:
@@ -433,11 +436,13 @@ def import_cvat(
     """Convert a CVAT video export into Astute clip labels (JSON)."""
     from astute_cli.annotations import from_cvat_video
 
+    if out.is_dir():
+        raise fail(f"-o {str(out)!r} is a folder: give a file name")
     try:
         labels = from_cvat_video(xml, fps=fps, video=video)
+        labels.save(out)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    labels.save(out)
     say(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}")
 
 
