@@ -346,7 +346,8 @@ def export(
                                                  contexts=contexts)
             written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                         int8=int8, calib_dir=calib, opset=opset,
-                                                        tolerance=tolerance, force=force, metadata=metadata)
+                                                        tolerance=tolerance, force=force, metadata=metadata,
+                                                        classifier_from=classifier)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -354,6 +355,22 @@ def export(
     if check is not None:
         Console().print(check.table())
     say(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)")
+    _say_classifier(model or MODELS_DIR / "detector.onnx", written, classifier)
+
+
+def _say_classifier(model: Path, written: Path, classifier: str | None) -> None:
+    """Say which crop classifier the exported model uses, and whether it was copied beside it."""
+    from astute_cli import export as exporting
+    from astute_cli.checks import same_file
+
+    name = exporting.read_metadata(written).get("astute_classifier")
+    if not name:
+        return
+    source = exporting.classifier_source(model, name, classifier)
+    if same_file(source, written.parent / name):
+        say(f"classifier: {written.parent / name} (beside it)")
+    else:
+        say(f"copied the classifier {source} beside it: {written.parent / name}")
 
 # --- benchmark (issue 2) ---
 

@@ -149,7 +149,7 @@ def test_write_metadata_keeps_existing_keys(tiny):
     assert meta["names"].startswith("{0:")
     assert meta["astute_tile"] == "640"
     assert json.loads(meta["astute_values"]) == {"classes": {}}
-    assert tiny.stat().st_mode & 0o777 == 0o666 & ~export._umask()  # not mkstemp's 0600
+    assert tiny.stat().st_mode & 0o777 == 0o666 & ~export.umask()  # not mkstemp's 0600
 
 
 def test_quantize_int8_keeps_metadata_and_answers(tmp_path, tiny, calib):
