@@ -743,7 +743,10 @@ def classifier_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
 
     name = (metadata or {}).get("astute_classifier")
     if name is None and model.suffix == ".onnx":
-        name = read_metadata(model).get("astute_classifier")
+        try:
+            name = read_metadata(model).get("astute_classifier")
+        except Exception:  # not an ONNX file: load_onnx says so in its own words
+            return None
     if not name:
         return None
     source, target = classifier_source(model, name, classifier_from), out.parent / name
