@@ -152,7 +152,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     elapsed = time.perf_counter() - start
     write_json_atomic(events, events_document(video, info, count, announcements))
     warnings = []
-    if ended_early(count, info.total_frames):
+    if ended_early(count, info.total_frames, times[-1], info.fps):
         warnings.append(f"The video ended early (truncated or damaged?): {count} of {info.total_frames} frames "
                         f"could be read: {str(video)!r}")
     return AnnotateResult(video, out, events, info, count, elapsed, announcements, warnings)
@@ -167,9 +167,17 @@ def output_paths(video: Path, out: str | Path | None, events: str | Path | None)
     return out, events
 
 
-def ended_early(frames_read: int, frames_expected: int) -> bool:
-    """True when clearly fewer frames were read than the file declares (containers may be off by a frame or two)."""
-    return frames_expected > 0 and frames_expected - frames_read > max(2, 0.02 * frames_expected)
+def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: float) -> bool:
+    """True when clearly fewer frames were read than the file declares, and they cover clearly less time.
+
+    Both, because some containers (WebM, MKV) only estimate their frame count from duration × rate, which
+    overcounts a variable-rate video; the time the frames cover is right either way.
+    """
+    if frames_expected <= 0 or fps <= 0:
+        return False
+    expected_s, covered_s = frames_expected / fps, last_t + 1.0 / fps
+    return (frames_expected - frames_read > max(2, 0.02 * frames_expected)
+            and expected_s - covered_s > max(2.0 / fps, 0.02 * expected_s))
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer

@@ -52,3 +52,19 @@ def test_output_rate(fps, tbr, expected):
 def test_stream_rate_of_a_constant_rate_video(tmp_path):
     assert stream_rate(make_video(tmp_path / "v.mp4", n_frames=5, fps=10.0)) == pytest.approx(10.0)
     assert stream_rate(tmp_path / "missing.mp4") is None
+
+
+@pytest.mark.parametrize(
+    ("read", "expected", "last_t", "fps", "early"),
+    [
+        pytest.param(11, 50, 1.0, 10.0, True, id="cut-at-half"),
+        pytest.param(50, 50, 4.9, 10.0, False, id="complete"),
+        pytest.param(49, 50, 4.8, 10.0, False, id="one-frame-short"),
+        pytest.param(40, 60, 1.967, 30.0, False, id="vfr-webm-overestimated-count"),
+        pytest.param(40, 0, 1.967, 30.0, False, id="count-unknown"),
+    ],
+)
+def test_ended_early(read, expected, last_t, fps, early):
+    from astute_cli.pipeline import ended_early
+
+    assert ended_early(read, expected, last_t, fps) is early
