@@ -38,6 +38,14 @@ def check_outputs(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
         inputs: name → path of each file read (``{"input video": video}``).
         outputs: name → path of each file written (``{"Output video": out, "Events file": events}``).
     """
+    refuse_same_files(inputs, outputs)
+    for what, path in outputs.items():
+        check_output_file(path, what)
+
+
+def refuse_same_files(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
+    """ValueError when an output is one of the inputs, or two outputs are one file (arguments as
+    :func:`check_outputs`)."""
     for what, path in outputs.items():
         for source, input_path in inputs.items():
             if same_file(path, input_path):
@@ -48,8 +56,6 @@ def check_outputs(inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
         for second in names[i + 1:]:
             if same_file(outputs[first], outputs[second]):
                 raise ValueError(f"{first} and {second.lower()} are the same file: {str(outputs[second])!r}")
-    for what, path in outputs.items():
-        check_output_file(path, what)
 
 
 def umask() -> int:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from astute_cli.checks import refuse_same_files
 from astute_cli.geometry import DEFAULT_HFOV_DEG
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -400,6 +401,12 @@ def benchmark(
     for option, path in (("--json", json_out), ("--chart", chart)):
         if path is not None and path.is_dir():  # found now, not after the whole benchmark
             raise fail(f"{option} {str(path)!r} is a folder: give a file name")
+    try:
+        refuse_same_files({f"--data file {str(p)!r}": p for p in data if p.is_file()}
+                          | {f"model {str(m)!r}": m for m in models or []},
+                          {f"--{k}": v for k, v in (("json", json_out), ("chart", chart)) if v is not None})
+    except ValueError as error:
+        raise fail(str(error)) from None
     results = []
     try:
         for model in models or [None]:
@@ -456,6 +463,7 @@ def import_cvat(
     if out.is_dir():
         raise fail(f"-o {str(out)!r} is a folder: give a file name")
     try:
+        refuse_same_files({"CVAT file": xml}, {"-o": out})
         labels = from_cvat_video(xml, fps=fps, video=video)
         labels.save(out)
     except (ValueError, OSError) as error:

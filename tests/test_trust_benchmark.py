@@ -90,3 +90,27 @@ def test_import_cvat_onto_a_folder_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert "is a folder" in result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(lambda gt, d: ["benchmark", "--data", str(gt), "--json", str(gt)], "is the --data file",
+                     id="benchmark-json-onto-ground-truth"),
+        pytest.param(lambda gt, d: ["benchmark", "--data", str(gt), "--json", str(d / "r.json"), "--chart",
+                                    str(d / "r.json")], "are the same file", id="benchmark-json-is-chart"),
+        pytest.param(lambda gt, d: ["import-cvat", str(d / "annotations.xml"), "-o", str(d / "annotations.xml")],
+                     "is the CVAT file", id="import-cvat-onto-its-input"),
+    ],
+)
+def test_outputs_never_replace_inputs(tmp_path, monkeypatch, args, message):
+    monkeypatch.setattr(bench, "evaluate", lambda *a, **k: pytest.fail("the benchmark ran before its outputs were "
+                                                                       "checked"))
+    gt = _coco(tmp_path, lambda c: None)
+    (tmp_path / "annotations.xml").write_text(CVAT_XML)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = runner.invoke(app, args(gt, tmp_path))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
