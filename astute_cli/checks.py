@@ -1,5 +1,5 @@
 """Checks made before any work starts: outputs that would destroy an input or each other, folders that cannot take
-a file, file modes that follow the user's umask."""
+a file."""
 
 from __future__ import annotations
 
@@ -56,15 +56,3 @@ def refuse_same_files(inputs: dict[str, Path], outputs: dict[str, Path]) -> None
         for second in names[i + 1:]:
             if same_file(outputs[first], outputs[second]):
                 raise ValueError(f"{first} and {second.lower()} are the same file: {str(outputs[second])!r}")
-
-
-def umask() -> int:
-    """The process's file-creation mask (read without changing it for long)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def follow_umask(path: str | Path) -> None:
-    """Give a file made by ``tempfile.mkstemp`` (mode 0600) the mode a plain ``open`` would: 0666 less the umask."""
-    os.chmod(path, 0o666 & ~umask())

@@ -57,7 +57,7 @@ def in_range(option: str, low: float | None = None, high: float | None = None, *
     return check
 
 
-# --- annotate (issue 5) ---
+# --- annotate ---
 
 
 class Lang(str, Enum):
@@ -65,10 +65,12 @@ class Lang(str, Enum):
     en = "en"
 
 
-@app.command()
-def annotate(
-    video: Annotated[str, typer.Argument(help="Video file; with --live also a camera index or a stream URL.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4].")] = None,
+@app.command("annotate")
+def annotate_command(
+    videos: Annotated[list[str], typer.Argument(help="Video files or folders of videos; with --live one file, a "
+                                                     "camera index or a stream URL.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4]; with "
+                                                                 "several videos, a folder.")] = None,
     events: Annotated[Path | None, typer.Option(help="Events JSON [default: <out>.events.json].")] = None,
     model: Annotated[Path | None, typer.Option(help="ONNX model [default: the bundled model].")] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the alerts and labels.")] = Lang.ru,
@@ -80,21 +82,59 @@ def annotate(
     = DEFAULT_HFOV_DEG,
     conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].",
                                                callback=in_range("--conf", 0, 1, low_open=True))] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].",
+    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all; with --workers, "
+                                                     "shared between them].",
                                                 callback=in_range("--threads", 1))] = None,
+    report: Annotated[Path | None, typer.Option(help="HTML drive report [default: <out>.html].")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="No HTML drive report.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Videos annotated at once, in separate processes.")] = 1,
+    dask: Annotated[str | None, typer.Option(help="Run the videos on Dask: 'local' (a local cluster of --workers "
+                                                  "processes) or a scheduler address tcp://HOST:8786 whose workers "
+                                                  "see the same files (dask extra).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Also show the video decoder's own messages.")] = False,
 ) -> None:
-    """Annotate a dashcam video: boxes and labels on every sign, a spoken alert per sign, an events file."""
+    """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
+    report; several files or a folder are done one after another (or in parallel), skipping those done before."""
     import os
 
-    from astute_cli import pipeline
+    from astute_cli import batch, pipeline
     from astute_cli.interrupts import exit_code, termination_as_interrupt
+    from astute_cli.report import check_writable
 
     if not verbose:  # libav's messages (read before the first video is opened); astute says what matters
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
+                              None if no_voice else voice, not no_report)
+    if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
+        if live or events is not None or report is not None:
+            raise fail("--live, --events and --report take one video; with several, give -o FOLDER")
+        raise typer.Exit(_annotate_many(videos, out, settings, workers, dask))
+    video = videos[0]
     try:
         with termination_as_interrupt():
-            result = _annotate(pipeline, video, out, events, model, lang, no_voice, voice, live, hfov, conf, threads)
+            if live and not pipeline.has_display():
+                raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
+            info = pipeline.probe(video)  # bad input fails before the model loads
+            if not live:  # and so do outputs that cannot be made
+                out, events = pipeline.output_paths(Path(video), out, events)
+            if report is not None and not no_report:
+                check_writable(report)
+            speaker = None if no_voice else _make_speaker(voice)
+            detector, tracker, announcer = batch.build_stages(settings, info.fps)
+            if live:
+                result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
+            else:
+                with _progress() as progress:
+                    task = progress.add_task("annotate", total=None, fps="")
+                    started = time.perf_counter()
+
+                    def on_frame(done: int, total: int) -> None:
+                        fps = done / max(time.perf_counter() - started, 1e-6)
+                        progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
+
+                    result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
+                                               lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
+                                               report=False if no_report else report or True)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -104,37 +144,70 @@ def annotate(
     _print_summary(result)
 
 
-def _annotate(pipeline, video: str, out: Path | None, events: Path | None, model: Path | None, lang: Lang,
-              no_voice: bool, voice: str, live: bool, hfov: float, conf: float | None, threads: int | None):
-    if live and not pipeline.has_display():
-        raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
-    info = pipeline.probe(video)  # bad input fails before the model loads
-    if not live:
-        out, events = pipeline.output_paths(Path(video), out, events)  # and so do outputs that cannot be made
-    speaker = None if no_voice else _make_speaker(voice)
-    detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
-    if live:
-        return pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
+def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, dask: str | None) -> int:
+    """Annotate several videos with one overall progress bar; a bad one is a red line and the exit code is 1."""
+    from astute_cli import batch
+    from astute_cli.report import check_writable
+
+    try:
+        if out is not None and (out.is_file() or (not out.exists() and out.suffix.lower() == ".mp4")):
+            raise ValueError(f"-o must be a folder when several videos are annotated: {str(out)!r}")
+        missing = [p for p in inputs if not Path(p).exists()]
+        if missing:
+            raise ValueError(f"No such file or folder: {missing[0]!r}")
+        videos = batch.find_videos(inputs)
+        if not videos:
+            raise ValueError(f"No video files in {', '.join(inputs)}")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        jobs = batch.plan_jobs(videos, out, settings.report)
+        index = batch.index_path(inputs, videos, out)
+        check_writable(index)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    todo = [job for job in jobs if not job.done()]
+    results = {job: batch.skipped_result(job) for job in jobs if job.done()}
+    for result in results.values():
+        console.print(f"[yellow]skipped[/] {escape(str(result.job.video))} (done before)", highlight=False)
+    try:
+        done = _run_with_progress(todo, settings, workers, dask) if todo else []
+        results.update({r.job: r for r in done})
+        batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
+    except KeyboardInterrupt:
+        raise fail("interrupted; videos finished so far are kept, the others left no output", 130) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+    failed = sum(r.status == "failed" for r in results.values())
+    Console().print(f"{len(jobs) - failed} of {len(jobs)} videos annotated ({len(jobs) - len(todo)} done before); "
+                    f"index: {index}", highlight=False)
+    return 1 if failed else 0
+
+
+def _run_with_progress(todo: list, settings, workers: int, dask: str | None) -> list:
+    """Run the batch's jobs under one progress bar (videos done plus the fractions of those under way)."""
+    from astute_cli import batch
+
     with _progress() as progress:
-        task = progress.add_task("annotate", total=None, fps="")
-        started = time.perf_counter()
+        task = progress.add_task(f"{len(todo)} videos", total=len(todo), fps="")
+        finished, partial = [0], {}
 
-        def on_frame(done: int, total: int) -> None:
-            fps = done / max(time.perf_counter() - started, 1e-6)
-            progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
+        def on_frame(i: int, done: int, total: int) -> None:
+            partial[i] = done / total if total else 0.0
+            progress.update(task, completed=finished[0] + sum(partial.values()))
 
-        return pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                 lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
+        def on_result(result) -> None:
+            finished[0] += 1
+            partial.pop(todo.index(result.job), None)
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+            name = escape(str(result.job.video))
+            if result.status == "failed":
+                progress.console.print(f"[bold red]error:[/] {name}: {escape(result.message)}", highlight=False,
+                                       soft_wrap=True)
+            else:
+                progress.console.print(f"[green]done[/] {name}: {result.alerts} alert(s), {result.frames} frames in "
+                                       f"{result.seconds:.1f} s", highlight=False)
 
-
-def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float, fps: float):
-    from astute_cli.announcer import Announcer
-    from astute_cli.detector import load_detector
-    from astute_cli.tracker import Tracker
-
-    kwargs = {k: v for k, v in {"conf": conf, "threads": threads}.items() if v is not None}
-    detector = load_detector(model, **kwargs)
-    return detector, Tracker(fps=fps), Announcer(detector.labels, fps=fps, lang=lang, hfov_deg=hfov)
+        return batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
 
 
 def _make_speaker(engine: str):
@@ -163,9 +236,11 @@ def _print_summary(result) -> None:
     if result.out is not None:
         Console().print(f"video: {escape(str(result.out))}\nevents: {escape(str(result.events))}", highlight=False,
                         soft_wrap=True)
+    if result.report is not None:
+        Console().print(f"report: {escape(str(result.report))}", highlight=False, soft_wrap=True)
 
 
-# --- synth (issue 6) ---
+# --- synth ---
 
 
 class SynthKind(str, Enum):
@@ -173,8 +248,8 @@ class SynthKind(str, Enum):
     classifier = "classifier"
 
 
-@app.command()
-def synth(
+@app.command("synth")
+def synth_command(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
                                                    "classifier: sign crops by class.")],
     out: Annotated[Path, typer.Argument(help="Output folder.")],
@@ -230,8 +305,8 @@ def synth(
         say(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
 
 
-@app.command(name="combine")
-def combine(
+@app.command("combine")
+def combine_command(
     out: Annotated[Path, typer.Argument(help="New folder for the combined classifier set.")],
     parts: Annotated[list[Path], typer.Argument(help="Classifier sets (train/ and val/ class folders).")],
     max_per_class: Annotated[int | None, typer.Option(min=1, help="At most this many crops of each part's class "
@@ -248,7 +323,7 @@ def combine(
         f"→ {out}")
 
 
-# --- train (issue 6) ---
+# --- train ---
 
 
 class Task(str, Enum):
@@ -256,8 +331,8 @@ class Task(str, Enum):
     classify = "classify"
 
 
-@app.command()
-def train(
+@app.command("train")
+def train_command(
     data: Annotated[Path, typer.Argument(help="YOLO data.yaml, a classification folder, or a data set astute reads.")],
     model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
     = "yolov8n.yaml",
@@ -281,15 +356,15 @@ def train(
     = None,
 ) -> None:
     """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
-    from astute_cli import train as training
+    from astute_cli import train
     from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
         with termination_as_interrupt():
-            overrides = training.parse_overrides(settings or [])
-            best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
-                                  device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
-                                  **overrides)
+            overrides = train.parse_overrides(settings or [])
+            best = train.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+                               device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
+                               **overrides)
             say(f"best weights: {best}")
             if export:
                 from astute_cli.export import export_onnx
@@ -301,11 +376,11 @@ def train(
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
 
-# --- export (issue 3) ---
+# --- export ---
 
 
-@app.command()
-def export(
+@app.command("export")
+def export_command(
     model: Annotated[Path | None, typer.Argument(help=".pt weights or an .onnx model (default: the bundled detector).")]
     = None,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output .onnx (default: beside MODEL).")] = None,
@@ -337,18 +412,18 @@ def export(
     = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
-    from astute_cli import export as exporting
+    from astute_cli import export
     from astute_cli.interrupts import exit_code, termination_as_interrupt
     from astute_cli.paths import MODELS_DIR
 
     try:
         with termination_as_interrupt():
-            metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
-                                                 contexts=contexts)
-            written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
-                                                        int8=int8, calib_dir=calib, opset=opset,
-                                                        tolerance=tolerance, force=force, metadata=metadata,
-                                                        classifier_from=classifier)
+            metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+                                              contexts=contexts)
+            written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+                                                     int8=int8, calib_dir=calib, opset=opset,
+                                                     tolerance=tolerance, force=force, metadata=metadata,
+                                                     classifier_from=classifier)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -361,23 +436,23 @@ def export(
 
 def _say_classifier(model: Path, written: Path, classifier: str | None) -> None:
     """Say which crop classifier the exported model uses, and whether it was copied beside it."""
-    from astute_cli import export as exporting
+    from astute_cli import export
     from astute_cli.checks import same_file
 
-    name = exporting.read_metadata(written).get("astute_classifier")
+    name = export.read_metadata(written).get("astute_classifier")
     if not name:
         return
-    source = exporting.classifier_source(model, name, classifier)
+    source = export.classifier_source(model, name, classifier)
     if same_file(source, written.parent / name):
         say(f"classifier: {written.parent / name} (beside it)")
     else:
         say(f"copied the classifier {source} beside it: {written.parent / name}")
 
-# --- benchmark (issue 2) ---
+# --- benchmark ---
 
 
-@app.command()
-def benchmark(
+@app.command("benchmark")
+def benchmark_command(
     models: Annotated[list[Path] | None, typer.Argument(help="ONNX model(s) (default: the bundled model).")] = None,
     data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
                                                          "(JSON or CVAT XML) or a folder; repeatable.")] = None,
@@ -394,7 +469,7 @@ def benchmark(
     """Benchmark models: frame recall/precision/mAP, per-sign alert recall and lead time on clips, CPU FPS."""
     import sys
 
-    from astute_cli import benchmark as bench
+    import astute_cli.eval
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
@@ -412,20 +487,20 @@ def benchmark(
         for model in models or [None]:
             if model is not None and not model.is_file():
                 raise ValueError(f"No such model: {str(model)!r}")
-            result = bench.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
+            result = astute_cli.eval.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
             result.command = "astute " + " ".join(sys.argv[1:])
             results.append(result)
     except (ValueError, RuntimeError, OSError, ImportError) as error:
         raise fail(str(error)) from None
-    Console().print(bench.results_table(results))
+    Console().print(astute_cli.eval.results_table(results))
     if json_out is not None:
-        say(f"json: {bench.save_results(results, json_out)}")
-    if chart is not None and bench.save_chart(results, chart):
+        say(f"json: {astute_cli.eval.save_results(results, json_out)}")
+    if chart is not None and astute_cli.eval.save_chart(results, chart):
         say(f"chart: {chart}")
 
 
 @app.command("make-clips")
-def make_clips(
+def make_clips_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
     count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).",
                                        callback=in_range("--count", 0))] = 0,
@@ -450,7 +525,7 @@ def make_clips(
 
 
 @app.command("import-cvat")
-def import_cvat(
+def import_cvat_command(
     xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
     video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
@@ -458,7 +533,7 @@ def import_cvat(
                                               callback=in_range("--fps", 0, 1000, low_open=True))] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
-    from astute_cli.annotations import from_cvat_video
+    from astute_cli.labels.clips import from_cvat_video
 
     if out.is_dir():
         raise fail(f"-o {str(out)!r} is a folder: give a file name")
@@ -471,11 +546,11 @@ def import_cvat(
     say(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}")
 
 
-# --- fetch (issue 4) ---
+# --- fetch ---
 
 
-@app.command()
-def fetch(
+@app.command("fetch")
+def fetch_command(
     urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
                                                          "[default: the pilot's dash-cam channel].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
@@ -487,14 +562,14 @@ def fetch(
     archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
 ) -> None:
     """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
-    from astute_cli import fetch as fetching
+    from astute_cli import fetch
     from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
         with termination_as_interrupt():
-            options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
-                                            section=fetching.parse_section(section) if section else None)
-            results = fetching.fetch(urls or [], options)
+            options = fetch.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                         section=fetch.parse_section(section) if section else None)
+            results = fetch.fetch(urls or [], options)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; partial downloads were removed", exit_code(interrupt)) from None
     except (ValueError, OSError) as error:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from astute_cli import benchmark as bench
+import astute_cli.eval as bench
 from astute_cli.cli import app
+from astute_cli.eval.groundtruth import read_checked_coco
 from tests.test_annotations import CVAT_XML
 
 runner = CliRunner()
@@ -68,7 +69,7 @@ def test_bad_ground_truth_is_one_line_naming_file_and_box(tmp_path, monkeypatch,
 
 
 def test_good_ground_truth_passes_the_check(tmp_path):
-    assert bench.read_checked_coco(_coco(tmp_path, lambda c: None))["annotations"][0]["id"] == 7
+    assert read_checked_coco(_coco(tmp_path, lambda c: None))["annotations"][0]["id"] == 7
 
 
 @pytest.mark.parametrize(
