@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.types import ffmpeg_exe
+from astute_cli.ffmpeg import ffmpeg_exe
 
 MAX_OUTPUT_FPS = 120.0
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from astute_cli import pipeline
 from astute_cli.cli import app
-from astute_cli.types import ffmpeg_exe
+from astute_cli.ffmpeg import ffmpeg_exe
 from tests.conftest import make_video
 from tests.fakes import FakeDetector, FakeSpeaker, FirstSightAnnouncer, IdentityTracker, make_detections
 
