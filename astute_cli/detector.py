@@ -48,12 +48,20 @@ def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
     return out, scale, (pad_x, pad_y)
 
 
-def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, best first."""
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float, split_merged: bool = True) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first.
+
+    ``split_merged``: a box that holds two or more side-by-side boxes (touching signs on one pole, a sign and its
+    plate) is one box around several signs: it is dropped and its parts compete instead, so neighbours stay two
+    boxes even when the box around both scores higher (see :func:`holds_parts`).
+    """
     order = np.argsort(-scores)
     keep = []
     while len(order):
         i = order[0]
+        if split_merged and len(order) > 2 and holds_parts(xyxy[i], scores[i], xyxy[order[1:]], scores[order[1:]]):
+            order = order[1:]
+            continue
         keep.append(i)
         if len(order) == 1:
             break
@@ -61,6 +69,33 @@ def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
         overlap = box_iou(xyxy[i:i + 1], xyxy[rest])[0]
         order = rest[overlap <= iou]
     return np.array(keep, np.int64)
+
+
+def holds_parts(box: np.ndarray, score: float, others: np.ndarray, other_scores: np.ndarray, inside: float = 0.8,
+                cover: float = 0.7, apart: float = 0.2, min_score: float = 0.5) -> bool:
+    """Whether ``box`` is several signs in one box: at least two of ``others`` lie in it (``inside`` of each
+    one's area), apart from each other (IoU below ``apart``), each scoring at least ``min_score`` of the box and
+    smaller than 0.7 of it, and together they cover ``cover`` of it. A duplicate of one sign never qualifies:
+    it overlaps the other duplicates."""
+    others = np.asarray(others, np.float64).reshape(-1, 4)
+    box = np.asarray(box, np.float64)
+    area = float(np.prod(np.clip(box[2:] - box[:2], 0, None)))
+    if len(others) < 2 or area <= 0:
+        return False
+    sizes = np.prod(np.clip(others[:, 2:] - others[:, :2], 0, None), axis=1)
+    inter = np.prod(np.clip(np.minimum(box[2:], others[:, 2:]) - np.maximum(box[:2], others[:, :2]), 0, None), 1)
+    candidate = (inter >= inside * np.maximum(sizes, 1e-9)) & (sizes <= 0.7 * area) & (
+        np.asarray(other_scores) >= min_score * score)
+    parts: list[int] = []
+    for j in np.flatnonzero(candidate)[np.argsort(-np.asarray(other_scores)[candidate])]:
+        if not parts or box_iou(others[j], others[parts]).max() < apart:
+            parts.append(int(j))
+    if len(parts) < 2:
+        return False
+    chosen = others[parts]
+    pairwise = np.prod(np.clip(np.minimum(chosen[:, None, 2:], chosen[None, :, 2:])
+                               - np.maximum(chosen[:, None, :2], chosen[None, :, :2]), 0, None), axis=2)
+    return float(inter[parts].sum() - np.triu(pairwise, 1).sum()) >= cover * area
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -361,9 +396,12 @@ def _clip(found: Detections, shape: tuple[int, ...]) -> Detections:
     return found[(found.width > 1) & (found.height > 1)]
 
 
-def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> Detections:
+def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0, whole_aspect: float = 0.8
+                ) -> Detections:
     """Repair signs cut by a tile edge (x in ``seams``): a piece inside another box goes; two pieces that
-    meet at the same edge, of one class and on the same rows, become one box."""
+    meet at the same edge, of one class and on the same rows, become one box, unless both are at least
+    ``whole_aspect`` as wide as tall: those are two whole signs touching at the seam (a cut round, square or
+    triangular sign leaves at least one narrow piece)."""
     boxes, drop = found.xyxy.copy(), np.zeros(len(found), bool)
     for i in range(len(found)):
         a = boxes[i]
@@ -380,11 +418,15 @@ def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> D
                 b = boxes[j]
                 rows = min(a[3], b[3]) - max(a[1], b[1])
                 if j != i and abs(a[2] - seam) <= gap_px and abs(b[0] - seam) <= gap_px and \
-                        rows > 0.6 * max(a[3] - a[1], b[3] - b[1]):
+                        rows > 0.6 * max(a[3] - a[1], b[3] - b[1]) and not _both_whole(a, b, whole_aspect):
                     boxes[i] = [a[0], min(a[1], b[1]), b[2], max(a[3], b[3])]
                     drop[j] = True
                     break
     return Detections(boxes, found.confidence, found.class_id)[~drop]
+
+
+def _both_whole(a: np.ndarray, b: np.ndarray, whole_aspect: float) -> bool:
+    return bool(a[2] - a[0] >= whole_aspect * (a[3] - a[1]) and b[2] - b[0] >= whole_aspect * (b[3] - b[1]))
 
 
 def square_crops(image: np.ndarray, xyxy: np.ndarray, size_hw: tuple[int, int], context: float = 0.1

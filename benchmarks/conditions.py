@@ -3,6 +3,8 @@ layout and camera size, by sign width, next to daylight (issue 16's target: ever
 class-agnostic recall).
 
     ASTUTE_THREADS=1 .venv/bin/python benchmarks/conditions.py --json benchmarks/results/conditions-bundled.json
+    ASTUTE_THREADS=1 .venv/bin/python benchmarks/conditions.py --merge-neighbours --sets daylight,touching,big \
+        --json benchmarks/results/conditions-bundled-merge-neighbours.json   # the detector before the fix
     .venv/bin/python benchmarks/conditions.py --sheets benchmarks/results/conditions   # the sample pictures only
 
 The sets (``astute_cli/synth/condition_sets.py``: ``CONDITION_SETS``) are written once under ``--data``
@@ -16,15 +18,22 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from astute_cli import detector
 from astute_cli.benchmark import WIDTH_BUCKETS, evaluate_frames
 from astute_cli.detector import load_detector
-from astute_cli.synth.condition_sets import CONDITION_SETS, condition_item, contact_sheet, draw_boxes, \
-    make_condition_set
+from astute_cli.synth.condition_sets import (
+    CONDITION_SETS,
+    condition_item,
+    contact_sheet,
+    draw_boxes,
+    make_condition_set,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_GAP = 0.05
@@ -93,7 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(CONDITION_SETS), help="comma-separated set names")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--sheets", type=Path, help="write a sample picture per set here, then stop")
+    parser.add_argument("--merge-neighbours", action="store_true",
+                        help="ablation: NMS without splitting boxes around several signs, and seam repair that joins "
+                             "two whole signs touching at a tile seam (the detector before issue 16)")
     args = parser.parse_args(argv)
+    if args.merge_neighbours:
+        detector.nms = partial(detector.nms, split_merged=False)
+        detector._join_seams = partial(detector._join_seams, whole_aspect=float("inf"))
     if args.sheets:
         write_sheets(args.sheets)
         return 0
@@ -107,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         record = {"model": str(args.model or "bundled"), "command": "python " + " ".join(sys.argv),
+                  "merge_neighbours": args.merge_neighbours,
                   "sets": {n: {**CONDITION_SETS[n].__dict__} for n in names}, "results": rows}
         args.json.write_text(json.dumps(record, indent=2, default=lambda o: list(o) if isinstance(o, tuple) else
                                         (o.item() if isinstance(o, np.generic) else str(o))))

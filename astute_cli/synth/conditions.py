@@ -167,9 +167,9 @@ def rain(frame: np.ndarray, signs: np.ndarray, rng: np.random.Generator, strengt
 
 
 def fog(frame: np.ndarray, signs: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Fog and haze: the scene fades into grey-white airlight with distance (the rows near the horizon are far,
-    the frame's bottom near); sign faces too, far (small) ones more."""
-    h, w = frame.shape[:2]
+    """Fog and haze: the scene, sign faces included, fades into grey-white airlight with distance (the rows near
+    the horizon and above are far, the frame's bottom near)."""
+    h = frame.shape[0]
     rows = np.arange(h, dtype=np.float32)
     distance = np.where(rows < _horizon(h) * 1.1, 1.0, np.clip(1 - (rows - _horizon(h) * 1.1) / (0.6 * h), 0.1, 1))
     density = 0.4 + 1.6 * strength
@@ -186,10 +186,12 @@ def glare(frame: np.ndarray, signs: np.ndarray, rng: np.random.Generator, streng
     shade = 1 - (0.3 + 0.4 * strength) * signs[:, :, None]
     out = frame * shade
     out = out * (1 - 0.3 * strength) + 60 * strength  # veiling glare lifts the blacks
-    _blob(out, sun, w * rng.uniform(0.015, 0.03), (230, 250, 255), 1.5 + 2 * strength)
+    light = np.zeros_like(out)
+    _blob(light, sun, w * rng.uniform(0.015, 0.03), (230, 250, 255), 1.5 + 2 * strength)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     halo = np.exp(-np.sqrt((xx - sun[0]) ** 2 + (yy - sun[1]) ** 2) / (0.25 * w))
-    out += halo[:, :, None] * 120 * strength
+    light += halo[:, :, None] * 120 * strength
+    out += light * (1 - 0.8 * signs[:, :, None])  # a sign in front of the sun blocks most of it
     centre = np.float32([w / 2, h / 2])
     for k in range(int(rng.integers(3, 7))):  # ghosts along the line from the sun through the centre
         t = rng.uniform(0.3, 1.8)

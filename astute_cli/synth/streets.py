@@ -109,8 +109,8 @@ def _dirt(patch: np.ndarray, rng: np.random.Generator) -> None:
     h, w = patch.shape[:2]
     stain = np.zeros((h, w), np.float32)
     for _ in range(int(rng.integers(2, 8))):
-        cv2.circle(stain, (int(rng.integers(0, w)), int(rng.integers(h // 3, h))), max(1, int(w * rng.uniform(0.05, 0.2))),
-                   1.0, -1)
+        centre = (int(rng.integers(0, w)), int(rng.integers(h // 3, h)))
+        cv2.circle(stain, centre, max(1, int(w * rng.uniform(0.05, 0.2))), 1.0, -1)
     stain = cv2.GaussianBlur(stain, (0, 0), max(1.0, w / 20))[:, :, None] * rng.uniform(0.3, 0.7)
     colour = patch[:, :, :3].astype(np.float32)
     patch[:, :, :3] = np.clip(colour * (1 - stain) + np.float32([60, 80, 95]) * stain, 0, 255).astype(np.uint8)
@@ -150,7 +150,7 @@ def _pole(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None, w
     angle = rng.uniform(0.1, 0.45) if rng.random() < 0.15 else 0.0
     for label in stack:
         w = _plate_width(label, width)
-        pw, ph = canvas.sign(label, w, cx - w * (1 - angle) / 2, y, rng, angle)
+        _, ph = canvas.sign(label, w, cx - w * (1 - angle) / 2, y, rng, angle)
         y += ph + max(1, round(0.05 * width))
 
 
@@ -216,7 +216,7 @@ def _base(rng: np.random.Generator, frame_wh: tuple[int, int], urban: bool) -> n
 
 
 def compose_street(rng: np.random.Generator, condition: str = "clear", layout: str = "poles",
-                   frame_wh: tuple[int, int] = scene.FRAME_WH, camera: Camera | None | bool = True,
+                   frame_wh: tuple[int, int] = scene.FRAME_WH, camera: Camera | bool | None = True,
                    urban: bool = False, labels: list[str] | None = None,
                    strength: float | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """One synthetic dashcam frame of a street.
