@@ -54,11 +54,12 @@ def ensure_sets(folder: Path, names: list[str]) -> dict[str, Path]:
 
 
 def measure(model: Path | None, paths: dict[str, Path]) -> dict[str, dict]:
+    """Frame metrics per set (its first ``n`` frames: a set written with more frames measures the same)."""
     detector = load_detector(model)
     rows = {}
     for name, path in paths.items():
         started = time.perf_counter()
-        m = evaluate_frames(detector, path)
+        m = evaluate_frames(detector, path, limit=CONDITION_SETS[path.parent.name].n)
         rows[name] = {"images": m.images, "signs": m.gt_boxes, "recall_any": m.recall_any,
                       "recall_class": m.recall_class, "precision_any": m.precision_any,
                       "precision_class": m.precision_class, "map50": m.map50,
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(CONDITION_SETS), help="comma-separated set names")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--sheets", type=Path, help="write a sample picture per set here, then stop")
+    parser.add_argument("--write-only", action="store_true", help="write the missing sets, measure nothing")
     parser.add_argument("--merge-neighbours", action="store_true",
                         help="ablation: NMS without splitting boxes around several signs, and seam repair that joins "
                              "two whole signs touching at a tile seam (the detector before issue 16)")
@@ -117,13 +119,23 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown set {unknown[0]!r} (one of: {', '.join(CONDITION_SETS)})", file=sys.stderr)
         return 2
-    rows = measure(args.model, ensure_sets(args.data, names))
-    print(table(rows))
+    paths = ensure_sets(args.data, names)
+    if args.write_only:
+        return 0
+    rows = measure(args.model, paths)
+    record = {"model": str(args.model or "bundled"), "merge_neighbours": args.merge_neighbours, "commands": [],
+              "sets": {}, "results": {}}
+    if args.json and args.json.is_file():  # add these sets to an earlier run of the same model and detector
+        earlier = json.loads(args.json.read_text())
+        if (earlier.get("model"), earlier.get("merge_neighbours")) == (record["model"], record["merge_neighbours"]):
+            record = earlier
+    record["commands"].append("python " + " ".join(sys.argv))
+    record["sets"] |= {n: {**CONDITION_SETS[n].__dict__} for n in names}
+    record["results"] = {n: ({**record["results"], **rows})[n] for n in CONDITION_SETS
+                         if n in record["results"] or n in rows}
+    print(table(record["results"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        record = {"model": str(args.model or "bundled"), "command": "python " + " ".join(sys.argv),
-                  "merge_neighbours": args.merge_neighbours,
-                  "sets": {n: {**CONDITION_SETS[n].__dict__} for n in names}, "results": rows}
         args.json.write_text(json.dumps(record, indent=2, default=lambda o: list(o) if isinstance(o, tuple) else
                                         (o.item() if isinstance(o, np.generic) else str(o))))
     return 0

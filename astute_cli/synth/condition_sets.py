@@ -24,7 +24,7 @@ TEST_SEED = 1_000_000
 class ConditionSet:
     """One test set: ``n`` full frames under one condition and layout at one frame size."""
 
-    n: int = 100
+    n: int = 60
     seed: int = TEST_SEED
     condition: str = "clear"
     layout: str = "poles"
@@ -42,8 +42,8 @@ CONDITION_SETS: dict[str, ConditionSet] = {
     "glare": ConditionSet(seed=TEST_SEED + 6, condition="glare"),
     "touching": ConditionSet(seed=TEST_SEED + 7, layout="touching"),
     "big": ConditionSet(seed=TEST_SEED + 8, layout="big"),
-    "4k": ConditionSet(n=80, seed=TEST_SEED + 9, frame_wh=(3840, 2160)),
-    "5x4": ConditionSet(n=80, seed=TEST_SEED + 10, frame_wh=(2448, 2048)),
+    "4k": ConditionSet(n=40, seed=TEST_SEED + 9, frame_wh=(3840, 2160)),
+    "5x4": ConditionSet(n=40, seed=TEST_SEED + 10, frame_wh=(2448, 2048)),
 }
 """The measured sets: daylight and one set per condition, layout and camera size, each with its own seed.
 Every frame also goes through a random camera model (:func:`camera.sample_camera`), daylight included, so a gap
