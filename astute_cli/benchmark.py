@@ -18,7 +18,9 @@ the same code that is visible at the alert frame (box overlap) or, failing that,
 ``time_window_s`` of it. Per sign: recalled or not, value right or not, lead time (alert -> passed
 frame) against the earliest possible lead (readable frame -> passed frame). Alerts matching no sign are
 false alerts; further alerts on an already announced sign are duplicates. Plates (``8_*``) are not
-counted in recall, but an alert on one is not false either.
+counted in recall, but an alert on one is not false either. A false alert whose box is on a sign of another
+code, where either code carries a value (a weight limit said as a speed limit), is also a wrong-kind alert; when
+it comes before the sign's right alert, that sign's first alert has the wrong value.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class ClipMetrics:
     lead_time_s_median: float | None
     earliest_lead_s_median: float | None
     eval_fps: float | None = None
+    wrong_kind_alerts: int = 0
     per_clip: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_size: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_sign: list[dict[str, Any]] = field(default_factory=list)
@@ -179,6 +182,7 @@ _TABLE_ROWS = (
     ("frames", "map50_class", "frames: mAP50 (class)", "{:.3f}"),
     ("clips", "sign_recall", "clips: sign recall", "{:.3f}"),
     ("clips", "value_accuracy", "clips: value accuracy", "{:.3f}"),
+    ("clips", "wrong_kind_alerts", "clips: wrong-kind alerts", "{}"),
     ("clips", "false_alerts_per_min", "clips: false alerts / min", "{:.2f}"),
     ("clips", "duplicate_alerts", "clips: duplicate alerts", "{}"),
     ("clips", "lead_time_s_median", "clips: lead time median, s", "{:.2f}"),
@@ -460,6 +464,7 @@ class SignOutcome:
     earliest_lead_s: float | None
     max_width_px: float
     duplicates: int = 0
+    wrong_kind: bool = False
 
 
 @dataclass
@@ -471,6 +476,7 @@ class ClipScore:
     signs: list[SignOutcome]
     false_alerts: int
     alerts: int
+    wrong_kind_alerts: int = 0
 
     @property
     def duplicates(self) -> int:
@@ -512,39 +518,62 @@ def score_alerts(labels: ClipLabels, alerts: list[Announcement], time_window_s: 
     """
     window = round(time_window_s * labels.fps)
     first: dict[int, Announcement] = {}
+    wrong_first: set[int] = set()
     dupes: dict[int, int] = {}
-    false_alerts = 0
+    false_alerts = wrong_kind = 0
     for alert in sorted(alerts, key=lambda a: a.frame_index):
         sign = _match_alert(alert, labels, set(first), window)
         if sign is None:
             false_alerts += 1
+            other = _wrong_kind_sign(alert, labels)
+            if other is not None:
+                wrong_kind += 1
+                if other.id not in first:
+                    wrong_first.add(other.id)
         elif sign.id in first:
             dupes[sign.id] = dupes.get(sign.id, 0) + 1
         else:
             first[sign.id] = alert
-    outcomes = [_outcome(name or Path(labels.video).stem, labels, s, first.get(s.id), dupes.get(s.id, 0))
-                for s in labels.signs]
+    outcomes = [_outcome(name or Path(labels.video).stem, labels, s, first.get(s.id), dupes.get(s.id, 0),
+                         s.id in wrong_first) for s in labels.signs]
     return ClipScore(clip=name or Path(labels.video).stem, duration_s=labels.duration_s, signs=outcomes,
-                     false_alerts=false_alerts, alerts=len(alerts))
+                     false_alerts=false_alerts, alerts=len(alerts), wrong_kind_alerts=wrong_kind)
 
 
-def _outcome(clip: str, labels: ClipLabels, sign: SignTrack, alert: Announcement | None, dupes: int) -> SignOutcome:
+def _wrong_kind_sign(alert: Announcement, labels: ClipLabels) -> SignTrack | None:
+    """The sign of another code under this alert's box, when the alert's kind or the sign's carries a value."""
+    from astute_cli.signs import lookup
+
+    alert_valued = lookup(alert.sign).value_kind is not None
+    for sign in labels.signs:
+        box = sign.box_at(alert.frame_index)
+        if sign.sign != alert.sign and box is not None and _overlaps(np.array(alert.xyxy), box) and (
+                alert_valued or lookup(sign.sign).value_kind is not None):
+            return sign
+    return None
+
+
+def _outcome(clip: str, labels: ClipLabels, sign: SignTrack, alert: Announcement | None, dupes: int,
+             wrong_kind: bool = False) -> SignOutcome:
     value_right = None
     if alert is not None and sign.value is not None:
         value_right = alert.value is not None and abs(float(alert.value) - sign.value) < 1e-6
+    if wrong_kind and sign.value is not None:
+        value_right = False  # the first alert about this sign named another kind of sign
     earliest = None if sign.readable_frame is None else (sign.passed_frame - sign.readable_frame) / labels.fps
     return SignOutcome(clip=clip, sign_id=sign.id, label=sign.label, counted=not sign.sign.startswith("8_"),
                        recalled=alert is not None, value_right=value_right,
                        alert_frame=None if alert is None else alert.frame_index,
                        lead_time_s=None if alert is None else (sign.passed_frame - alert.frame_index) / labels.fps,
-                       earliest_lead_s=earliest, max_width_px=sign.max_width(), duplicates=dupes)
+                       earliest_lead_s=earliest, max_width_px=sign.max_width(), duplicates=dupes,
+                       wrong_kind=wrong_kind)
 
 
 def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> ClipMetrics:
     """Pool clip scores into the ``clips`` section."""
     signs = [s for score in scores for s in score.signs if s.counted]
     recalled = [s for s in signs if s.recalled]
-    valued = [s for s in recalled if s.value_right is not None]
+    valued = [s for s in signs if s.value_right is not None]
     duration = sum(score.duration_s for score in scores)
     false = sum(score.false_alerts for score in scores)
     per_clip = {score.clip: {"signs": sum(s.counted for s in score.signs),
@@ -552,6 +581,7 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
                                                    sum(s.counted for s in score.signs))
                              if any(s.counted for s in score.signs) else None,
                              "false_alerts": score.false_alerts, "duplicate_alerts": score.duplicates,
+                             "wrong_kind_alerts": score.wrong_kind_alerts,
                              "alerts": score.alerts, "duration_s": score.duration_s}
                 for score in scores}
     return ClipMetrics(
@@ -562,7 +592,8 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
         duplicate_alerts=sum(score.duplicates for score in scores),
         lead_time_s_median=_median([s.lead_time_s for s in recalled]),
         earliest_lead_s_median=_median([s.earliest_lead_s for s in signs]),
-        eval_fps=eval_fps, per_clip=per_clip, by_size=_by_size(signs),
+        eval_fps=eval_fps, wrong_kind_alerts=sum(score.wrong_kind_alerts for score in scores),
+        per_clip=per_clip, by_size=_by_size(signs),
         per_sign=[asdict(s) for s in signs])
 
 
@@ -666,7 +697,8 @@ def _detect_clip(detector, labels: ClipLabels, step: int, timer: _Timer) -> list
 def _model_key(detector) -> str:
     """Names a model in cache files: a digest of its files' bytes, thresholds and tiling (both stages of a
     two-stage model), else its class name."""
-    parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None)]
+    parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None),
+             getattr(detector, "reader", None)]
     parts = [p for p in parts if p is not None] or [detector]
     digest, named = hashlib.sha256(), False
     for part in parts:
@@ -685,15 +717,20 @@ def _save_cached(path: Path, per_frame: list[tuple[int, Detections]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     counts = np.array([len(d) for _, d in per_frame], np.int64)
     merged = Detections.merge([d for _, d in per_frame])
+    values = {} if merged.value is None else {"value": merged.value, "value_confidence": merged.value_confidence}
     np.savez_compressed(path, frames=np.array([i for i, _ in per_frame], np.int64), counts=counts,
-                        xyxy=merged.xyxy, confidence=merged.confidence, class_id=merged.class_id)
+                        xyxy=merged.xyxy, confidence=merged.confidence, class_id=merged.class_id, **values)
 
 
 def _load_cached(path: Path) -> list[tuple[int, Detections]]:
     data = np.load(path)
     ends = np.cumsum(data["counts"])
     starts = ends - data["counts"]
-    return [(int(i), Detections(data["xyxy"][a:b], data["confidence"][a:b], data["class_id"][a:b]))
+    value = data["value"] if "value" in data else None
+    value_conf = data["value_confidence"] if "value_confidence" in data else None
+    return [(int(i), Detections(data["xyxy"][a:b], data["confidence"][a:b], data["class_id"][a:b],
+                                value=None if value is None else value[a:b],
+                                value_confidence=None if value_conf is None else value_conf[a:b]))
             for i, a, b in zip(data["frames"], starts, ends, strict=True)]
 
 

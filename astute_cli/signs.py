@@ -493,12 +493,17 @@ def _plural_ru(value: float, one: str, few: str, many: str) -> str:
     return many
 
 
-_UNITS_RU = {"m": ("метр", "метра", "метров"), "t": ("тонна", "тонны", "тонн")}
-_UNITS_EN = {"m": ("metre", "metres"), "t": ("tonne", "tonnes"), "km/h": ("km/h", "km/h")}
+_UNITS_RU = {"m": ("метр", "метра", "метров"), "t": ("тонна", "тонны", "тонн"),
+             "km": ("километр", "километра", "километров")}
+_UNITS_EN = {"m": ("metre", "metres"), "t": ("tonne", "tonnes"), "km/h": ("km/h", "km/h"),
+             "km": ("kilometre", "kilometres")}
 
 
 def quantity(value: float, unit: str | None, lang: str = "ru") -> str:
-    """A spoken quantity: (3.5, ``m``) -> ``3,5 метра`` / ``3.5 metres``; speed in Russian is the bare number."""
+    """A spoken quantity: (3.5, ``m``) -> ``3,5 метра`` / ``3.5 metres``; speed in Russian is the bare number;
+    1000 m and more in kilometres (1500, ``m``) -> ``1,5 километра`` / ``1.5 kilometres``."""
+    if unit == "m" and float(value) >= 1000:
+        value, unit = float(value) / 1000.0, "km"
     if lang == "ru":
         words = _UNITS_RU.get(unit or "")
         number = _number(value, ",")
@@ -530,3 +535,12 @@ def phrase(code: str, value: float | None = None, lang: str = "ru") -> str:
     spoken = _SPOKEN.get(base, (info.name_ru, info.name_en))[1 if lang == "en" else 0]
     template = spoken if "{}" in spoken else spoken + " {}"
     return template.format(quantity(float(value), info.unit, lang))
+
+
+def bare_phrase(code: str, lang: str = "ru") -> str:
+    """What is said for a value sign whose number is not read yet: its short name (``Ограничение скорости`` /
+    ``Speed limit``); the full name where the short one needs the number (``Через …``)."""
+    code = parse_label(_normalise(code))[0]
+    base = _base_of(code)
+    spoken = _SPOKEN.get(base or "", ("{}", "{}"))[1 if lang == "en" else 0]
+    return sign_name(code, lang) if "{}" in spoken else spoken

@@ -214,11 +214,12 @@ def test_two_stage_reads_classifier_contexts_from_metadata(tmp_path):
 def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):
     make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.8, 0.1], ["5_19_1", "3_24_n60", "background"])
     model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
-    detector = load_detector(model, tile=0)
+    detector = load_detector(model, tile=0, reader=False)
     assert isinstance(detector, TwoStageDetector)
-    assert detector.labels == ["5_19_1", "3_24_n60", "background"]
+    assert detector.labels == ["5_19_1", "3_24", "background"]  # value classes become kinds
     found = detector.detect(np.zeros((64, 64, 3), np.uint8))
     assert found.class_id.tolist() == [1]
+    assert found.value.tolist() == [60]
     assert found.confidence[0] == pytest.approx(0.4)
     make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.1, 0.8], ["5_19_1", "3_24_n60", "background"])
     assert len(load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))) == 0
