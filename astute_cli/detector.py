@@ -19,7 +19,7 @@ import numpy as np
 
 from astute_cli.paths import MODELS_DIR
 from astute_cli.types import Detections
-from astute_cli.values import KindMap, Reader, choose_kind, compatible, in_catalogue_unit, is_valued, plausible
+from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
 
 SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 """Where signs are, as frame fractions x1, y1, x2, y2: 99.5 % of the 25,870 RTSD boxes in
@@ -477,7 +477,11 @@ class TwoStageDetector:
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray) -> Detections:
-        boxes = self.detector.detect(image)
+        return self.describe(image, self.detector.detect(image))
+
+    def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
+        """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
+        classifier calls background, lone plates and weak boxes are dropped."""
         if not len(boxes):
             return Detections.empty()
         label_probs = self.classifier.probabilities(image, boxes.xyxy)
@@ -503,13 +507,27 @@ class TwoStageDetector:
         if self.reader is None:
             value[rows], confidence[rows] = self.kind_map.label_values(label_probs[rows], class_id[rows])
             return value, confidence
-        readings = self.reader.read(image, xyxy[rows], [self.labels[k] for k in class_id[rows]])
+        read = np.array([reader_reads(self.labels[k]) for k in class_id[rows]], bool)
+        if not read.all():  # kinds the reader does not read keep the classifier's value class
+            value[rows[~read]], confidence[rows[~read]] = self.kind_map.label_values(label_probs[rows[~read]],
+                                                                                     class_id[rows[~read]])
+            rows = rows[read]
+        readings = self.reader.read(image, xyxy[rows], [self.labels[k] for k in class_id[rows]]) if len(rows) else []
+        moved = []
         for row, reading in zip(rows, readings, strict=True):
             kind = choose_kind(kind_probs[row], self.labels, reading)
+            if kind != class_id[row] and reader_reads(self.labels[kind]):
+                moved.append(row)  # read again where the new kind prints its value
             class_id[row] = kind
-            number = in_catalogue_unit(reading)
-            if compatible(self.labels[kind], reading) and plausible(self.labels[kind], number):
+            number = number_for(self.labels[kind], reading)
+            if number is not None:
                 value[row], confidence[row] = number, reading.confidence
+        if moved:
+            again = self.reader.read(image, xyxy[moved], [self.labels[k] for k in class_id[moved]])
+            for row, reading in zip(moved, again, strict=True):
+                number = number_for(self.labels[class_id[row]], reading)
+                if number is not None:
+                    value[row], confidence[row] = number, reading.confidence
         return value, confidence
 
 

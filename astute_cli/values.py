@@ -13,7 +13,9 @@ classifier's best wins.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +36,8 @@ UNIT_KINDS: dict[str, frozenset[str]] = {
     "km": frozenset({"distance"}),
 }
 """Value kinds a printed unit allows (``km`` is printed on plates only)."""
+_PRINTED = re.compile(r"^(\d{1,4}(?:,\d)?)(км|м|т)?$")
+_UNITS = {"м": "m", "т": "t", "км": "km"}
 
 
 class Reader(Protocol):
@@ -52,11 +56,38 @@ def is_valued(code: str) -> bool:
     return value_kind(code) is not None
 
 
+def printed(reading: Reading) -> tuple[float | None, str | None]:
+    """The number (as printed) and unit a reading shows: its value and unit, or, where the reader dropped the
+    value (a "т" read on a box it was told is a speed limit is implausible *for that kind*), what its text says."""
+    if reading.value is not None and math.isfinite(reading.value):
+        return float(reading.value), reading.unit
+    match = _PRINTED.match(reading.text.replace(" ", ""))
+    if match is None:
+        return None, reading.unit
+    return float(match[1].replace(",", ".")), _UNITS[match[2]] if match[2] else None
+
+
 def in_catalogue_unit(reading: Reading) -> float | None:
     """The reading's number in the unit the catalogue uses for its kind: km become metres, others unchanged."""
-    if reading.value is None or not math.isfinite(reading.value):
+    number, unit = printed(reading)
+    if number is None:
         return None
-    return float(reading.value) * 1000.0 if reading.unit == "km" else float(reading.value)
+    return number * 1000.0 if unit == "km" else number
+
+
+@cache
+def reader_reads(code: str) -> bool:
+    """Whether the bundled reader reads this kind (its ``reader.kind_of`` knows where the kind prints its value);
+    True while no reader module is installed (a reader given by the caller is trusted)."""
+    try:
+        from astute_cli.reader import kind_of
+    except ImportError:
+        return True
+    try:
+        kind_of(code)
+    except (ValueError, KeyError):
+        return False
+    return True
 
 
 def plausible(code: str, value: float | None) -> bool:
@@ -75,19 +106,31 @@ def compatible(code: str, reading: Reading | None) -> bool:
     """Whether a reading can come from a sign of this code: its unit must be one the kind prints, and a number
     without a unit on a speed sign must be whole (speeds have no decimal comma). An implausible whole number
     (a misread) rules out no kind: it only gives no value (see :func:`plausible`)."""
-    if reading is None or (reading.value is None and reading.unit is None):
+    if reading is None:
+        return True
+    number, unit = printed(reading)
+    if number is None and unit is None:
         return True
     kind = value_kind(code)
     if kind is None:
         return False
-    if reading.unit is not None:
-        if reading.unit == "km" and not code.startswith("8_"):
+    if unit is not None:
+        if unit == "km" and not code.startswith("8_"):
             return False
-        return kind in UNIT_KINDS.get(reading.unit, frozenset())
+        return kind in UNIT_KINDS.get(unit, frozenset())
     if kind == "speed":
         number = in_catalogue_unit(reading)
         return number is None or float(number).is_integer()
     return True  # a height or weight whose small unit was not read
+
+
+def number_for(code: str, reading: Reading | None) -> float | None:
+    """The number a reading gives a sign of this code (catalogue unit), or None: unread, a unit the kind does
+    not print, or a value the kind cannot carry."""
+    if reading is None or not compatible(code, reading):
+        return None
+    number = in_catalogue_unit(reading)
+    return number if plausible(code, number) else None
 
 
 def choose_kind(probabilities: np.ndarray, kinds: Sequence[str], reading: Reading | None) -> int:

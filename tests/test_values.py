@@ -11,7 +11,7 @@ import pytest
 from astute_cli import detector as detector_module
 from astute_cli.detector import TwoStageDetector, load_detector
 from astute_cli.types import Detections, Reading
-from astute_cli.values import KindMap, choose_kind, compatible, in_catalogue_unit, plausible
+from astute_cli.values import KindMap, choose_kind, compatible, in_catalogue_unit, number_for, plausible
 from tests.fakes import FakeReader
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
 
@@ -50,6 +50,8 @@ def _reading(value, unit=None, confidence=0.9):
         pytest.param({"3_13": 0.6, "8_1_1": 0.3}, _reading(1.5, "km"), "8_1_1", id="km-only-on-plates"),
         pytest.param({"3_24": 0.7, "3_11": 0.3}, _reading(None), "3_24", id="nothing-read"),
         pytest.param({"3_24": 0.9}, _reading(15, "t"), "3_11", id="t-is-a-weight-however-unlikely"),
+        pytest.param({"3_24": 0.9}, Reading("15т", None, None, 0.8), "3_11", id="unit-in-text-of-dropped-value"),
+        pytest.param({"3_24": 0.9}, Reading("3,8м", None, None, 0.8), "3_13", id="height-text-on-speed-box"),
     ],
 )
 def test_choose_kind(probs, reading, kind):
@@ -93,7 +95,24 @@ def test_compatible(code, reading, ok):
 
 def test_kilometres_become_metres():
     assert in_catalogue_unit(_reading(1.5, "km")) == 1500
+    assert in_catalogue_unit(Reading("1,5км", None, None, 0.5)) == 1500
     assert in_catalogue_unit(_reading(None)) is None
+    assert in_catalogue_unit(Reading("x7", None, None, 0.5)) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "reading", "number"),
+    [
+        pytest.param("3_11", Reading("15т", None, None, 0.8), 15, id="weight-from-text"),
+        pytest.param("3_24", Reading("15т", None, None, 0.8), None, id="tonnes-are-no-speed"),
+        pytest.param("3_13", _reading(3.8, "m"), 3.8, id="height"),
+        pytest.param("3_13", _reading(38), None, id="implausible-height"),
+        pytest.param("8_1_1", _reading(1.5, "km"), 1500, id="plate-km"),
+        pytest.param("3_24", None, None, id="no-reading"),
+    ],
+)
+def test_number_for(code, reading, number):
+    assert number_for(code, reading) == number
 
 
 def test_detections_keep_values_through_selection_and_merge():
@@ -139,7 +158,8 @@ def test_two_stage_kind_and_value(tmp_path, probs, reading, kind, value):
     assert [labels[c] for c in found.class_id] == [kind]
     assert (math.isnan(found.value[0]) if value is None else found.value[0] == pytest.approx(value))
     if reader is not None:
-        assert reader.calls == ([] if kind == "5_19_1" else [["3_24"]])
+        assert reader.calls[:1] == ([] if kind == "5_19_1" else [["3_24"]])
+        assert reader.calls[1:] == ([[kind]] if kind not in ("3_24", "5_19_1") else [])  # read again as its kind
 
 
 def test_reader_from_metadata_must_exist(tmp_path):
