@@ -121,8 +121,16 @@ def crop(image: np.ndarray, xyxy: np.ndarray, code: str, input_hw: tuple[int, in
     Returns:
         (h, w) uint8 grey crop.
     """
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     x1, y1, x2, y2 = (float(v) for v in xyxy)
+    # work on the box's neighbourhood only: a whole 720p frame would cost more than the model
+    left, top = max(0, int(np.floor(min(x1, x2))) - 4), max(0, int(np.floor(min(y1, y2))) - 4)
+    right = min(image.shape[1], int(np.ceil(max(x1, x2))) + 4)
+    bottom = min(image.shape[0], int(np.ceil(max(y1, y2))) + 4)
+    if right <= left or bottom <= top:
+        left, top, right, bottom = 0, 0, image.shape[1], image.shape[0]
+    roi = image[top:bottom, left:right]
+    grey = roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)
+    x1, y1, x2, y2 = x1 - left, y1 - top, x2 - left, y2 - top
     bw, bh = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
     h, w = input_hw
     strips = []

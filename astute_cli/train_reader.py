@@ -35,6 +35,7 @@ class ReaderSpec:
         threads: torch threads of the training process (the data worker uses one more core).
         workers: data processes.
         val_size: fixed validation crops (a seed of their own; held-out values excluded like training).
+        init: a ``reader.pt`` of the same shape to go on from (a second budget on top of a first run).
     """
 
     out: Path
@@ -48,6 +49,7 @@ class ReaderSpec:
     threads: int = 1
     workers: int = 1
     val_size: int = 1000
+    init: Path | None = None
     held_out: tuple[str, ...] = field(default=values.HELD_OUT)
 
 
@@ -135,8 +137,10 @@ def train_reader(spec: ReaderSpec) -> Path:
     torch.set_num_threads(spec.threads)
     out = Path(spec.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "spec.json").write_text(json.dumps({**asdict(spec), "out": str(spec.out)}, indent=1))
+    (out / "spec.json").write_text(json.dumps({**asdict(spec), "out": str(spec.out), "init": str(spec.init)}, indent=1))
     model = build_model(len(reader.CHARSET) + 1, spec.channels, spec.hidden)
+    if spec.init:
+        model.load_state_dict(torch.load(spec.init, map_location="cpu"))
     val_x, val_texts = _draw(np.random.default_rng([spec.seed, 999]), spec.val_size, spec.held_out)
     loader = torch.utils.data.DataLoader(_stream(spec.seed, spec.batch, spec.held_out), batch_size=None,
                                          num_workers=spec.workers, prefetch_factor=8 if spec.workers else None)
