@@ -238,6 +238,29 @@ def train(
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
 
+@app.command("train-reader")
+def train_reader(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: log, checkpoint, reader.onnx.")]
+    = Path("runs/reader"),
+    minutes: Annotated[float, typer.Option(help="Training time budget, minutes.")] = 35.0,
+    batch: Annotated[int, typer.Option(help="Crops per step.")] = 64,
+    seed: Annotated[int, typer.Option(help="Seeds the drawn crops and the weights.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads (one more core draws the crops).")] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
+    init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
+) -> None:
+    """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
+    from astute_cli.train_reader import ReaderSpec
+    from astute_cli.train_reader import train_reader as training
+
+    try:
+        path = training(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
+                                   init=init))
+        console.print(f"reader: {path}", highlight=False)
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+
+
 # --- export (issue 3) ---
 
 
