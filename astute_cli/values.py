@@ -26,10 +26,11 @@ from astute_cli.types import Reading
 SPEED_STEP = 5
 """Speeds on GOST signs are multiples of 5 km/h."""
 PLAUSIBLE: dict[str, tuple[float, float]] = {
-    "speed": (5.0, 130.0), "height": (1.0, 7.0), "width": (1.0, 7.0), "length": (2.0, 40.0),
-    "distance": (10.0, 9999.0), "weight": (1.0, 60.0), "axle_weight": (1.0, 60.0),
+    "speed": (5.0, 130.0), "height": (1.5, 6.0), "width": (1.5, 6.0), "length": (2.0, 40.0),
+    "distance": (10.0, 5000.0), "weight": (1.0, 60.0), "axle_weight": (1.0, 60.0),
 }
-"""The range of each value kind (catalogue units) a reading must fall in to be believed."""
+"""The range of each value kind (catalogue units) a reading must fall in to be believed: the values GOST signs
+carry (speeds 5–130 km/h, heights and widths 1.5–6 m, weights 1–60 t, plate distances up to 5 km)."""
 UNIT_KINDS: dict[str, frozenset[str]] = {
     "t": frozenset({"weight", "axle_weight"}),
     "m": frozenset({"height", "width", "length", "distance"}),
@@ -92,7 +93,7 @@ def reader_reads(code: str) -> bool:
 
 def plausible(code: str, value: float | None) -> bool:
     """Whether ``value`` (catalogue unit) can stand on a sign of this code: speeds 5–130 in steps of 5, heights
-    and widths 1–7 m, weights 1–60 t, plate distances 10 m – 10 km."""
+    and widths 1.5–6 m, weights 1–60 t, plate distances 10 m – 5 km."""
     kind = value_kind(code)
     if kind is None or value is None or not math.isfinite(value):
         return False
