@@ -6,9 +6,9 @@ and the announcer for every setting of the value vote (``value_votes``: readings
 before the sign is said without it, -1 never) and records the first alert's value accuracy, the median lead time
 of the first alerts, wrong-kind alerts and alerts said without a number.
 
-    .venv/bin/astute benchmark --data annotations/ --cache /tmp/vcache          # fills the cache once
-    .venv/bin/python benchmarks/value_timing.py --cache /tmp/vcache --json benchmarks/results/value-timing.json \
-        --chart benchmarks/results/value_timing.png
+    .venv/bin/python benchmarks/values_before_after.py --eval-fps 5 --boxes /tmp/vboxes --cache /tmp/vcache5 ...
+    .venv/bin/python benchmarks/value_timing.py --eval-fps 5 --cache /tmp/vcache5 \
+        --json benchmarks/results/value-timing.json --chart benchmarks/results/value_timing.png
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("annotations"))
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--no-reader", action="store_true")
+    parser.add_argument("--eval-fps", type=float, default=None, help="as the cache was made (default: all frames)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--chart", type=Path)
     args = parser.parse_args()
@@ -45,7 +46,7 @@ def main() -> int:
             return Tracker(fps=fps), Announcer(labels, fps=fps, lang="en", value_votes=votes, value_share=share,
                                                value_wait=wait)
 
-        metrics = evaluate_clips(detector, paths, stages, cache_dir=args.cache)
+        metrics = evaluate_clips(detector, paths, stages, eval_fps=args.eval_fps, cache_dir=args.cache)
         valued = [s for s in metrics.per_sign if s["value_right"] is not None]
         rows.append({"value_votes": votes, "value_share": share, "value_wait": wait,
                      "value_accuracy": metrics.value_accuracy, "valued_signs": len(valued),
