@@ -28,7 +28,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-# --- annotate (issue 5) ---
+# --- annotate ---
 
 
 class Lang(str, Enum):
@@ -36,8 +36,8 @@ class Lang(str, Enum):
     en = "en"
 
 
-@app.command()
-def annotate(
+@app.command("annotate")
+def annotate_command(
     video: Annotated[str, typer.Argument(help="Video file; with --live also a camera index or a stream URL.")],
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4].")] = None,
     events: Annotated[Path | None, typer.Option(help="Events JSON [default: <out>.events.json].")] = None,
@@ -116,7 +116,7 @@ def _print_summary(result) -> None:
         Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
 
 
-# --- synth (issue 6) ---
+# --- synth ---
 
 
 class SynthKind(str, Enum):
@@ -124,8 +124,8 @@ class SynthKind(str, Enum):
     classifier = "classifier"
 
 
-@app.command()
-def synth(
+@app.command("synth")
+def synth_command(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
                                                    "classifier: sign crops by class.")],
     out: Annotated[Path, typer.Argument(help="Output folder.")],
@@ -174,8 +174,8 @@ def synth(
         console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
 
 
-@app.command(name="combine")
-def combine(
+@app.command("combine")
+def combine_command(
     out: Annotated[Path, typer.Argument(help="New folder for the combined classifier set.")],
     parts: Annotated[list[Path], typer.Argument(help="Classifier sets (train/ and val/ class folders).")],
     max_per_class: Annotated[int | None, typer.Option(min=1, help="At most this many crops of each part's class "
@@ -192,7 +192,7 @@ def combine(
                   f"→ {out}", highlight=False)
 
 
-# --- train (issue 6) ---
+# --- train ---
 
 
 class Task(str, Enum):
@@ -200,8 +200,8 @@ class Task(str, Enum):
     classify = "classify"
 
 
-@app.command()
-def train(
+@app.command("train")
+def train_command(
     data: Annotated[Path, typer.Argument(help="YOLO data.yaml, a classification folder, or a data set astute reads.")],
     model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
     = "yolov8n.yaml",
@@ -220,11 +220,11 @@ def train(
     = None,
 ) -> None:
     """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
-    from astute_cli import train as training
+    from astute_cli import train
 
     try:
-        overrides = training.parse_overrides(settings or [])
-        best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+        overrides = train.parse_overrides(settings or [])
+        best = train.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
                               device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
                               **overrides)
         console.print(f"best weights: {best}", highlight=False)
@@ -239,7 +239,7 @@ def train(
         raise fail(str(error)) from None
 
 @app.command("train-reader")
-def train_reader(
+def train_reader_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: log, checkpoint, reader.onnx.")]
     = Path("runs/reader"),
     minutes: Annotated[float, typer.Option(help="Training time budget, minutes.")] = 35.0,
@@ -261,11 +261,11 @@ def train_reader(
         raise fail(str(error)) from None
 
 
-# --- export (issue 3) ---
+# --- export ---
 
 
-@app.command()
-def export(
+@app.command("export")
+def export_command(
     model: Annotated[Path | None, typer.Argument(help=".pt weights or an .onnx model (default: the bundled detector).")]
     = None,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output .onnx (default: beside MODEL).")] = None,
@@ -295,13 +295,13 @@ def export(
     = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
-    from astute_cli import export as exporting
+    from astute_cli import export
     from astute_cli.paths import MODELS_DIR
 
     try:
-        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+        metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
                                                 contexts=contexts)
-        written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+        written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                     int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
                                                     force=force, metadata=metadata)
     except KeyboardInterrupt:
@@ -312,11 +312,11 @@ def export(
         Console().print(check.table())
     console.print(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)", highlight=False)
 
-# --- benchmark (issue 2) ---
+# --- benchmark ---
 
 
-@app.command()
-def benchmark(
+@app.command("benchmark")
+def benchmark_command(
     models: Annotated[list[Path] | None, typer.Argument(help="ONNX model(s) (default: the bundled model).")] = None,
     data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
                                                          "(JSON or CVAT XML) or a folder; repeatable.")] = None,
@@ -331,7 +331,7 @@ def benchmark(
     """Benchmark models: frame recall/precision/mAP, per-sign alert recall and lead time on clips, CPU FPS."""
     import sys
 
-    from astute_cli import benchmark as bench
+    import astute_cli.eval
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
@@ -340,20 +340,20 @@ def benchmark(
         for model in models or [None]:
             if model is not None and not model.is_file():
                 raise ValueError(f"No such model: {str(model)!r}")
-            result = bench.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
+            result = astute_cli.eval.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
             result.command = "astute " + " ".join(sys.argv[1:])
             results.append(result)
     except (ValueError, RuntimeError, OSError, ImportError) as error:
         raise fail(str(error)) from None
-    Console().print(bench.results_table(results))
+    Console().print(astute_cli.eval.results_table(results))
     if json_out is not None:
-        console.print(f"json: {bench.save_results(results, json_out)}", highlight=False)
-    if chart is not None and bench.save_chart(results, chart):
+        console.print(f"json: {astute_cli.eval.save_results(results, json_out)}", highlight=False)
+    if chart is not None and astute_cli.eval.save_chart(results, chart):
         console.print(f"chart: {chart}", highlight=False)
 
 
 @app.command("make-clips")
-def make_clips(
+def make_clips_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
     count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).")] = 0,
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
@@ -377,14 +377,14 @@ def make_clips(
 
 
 @app.command("import-cvat")
-def import_cvat(
+def import_cvat_command(
     xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
     video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
-    from astute_cli.annotations import from_cvat_video
+    from astute_cli.labels.clips import from_cvat_video
 
     try:
         labels = from_cvat_video(xml, fps=fps, video=video)
@@ -394,11 +394,11 @@ def import_cvat(
     console.print(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}", highlight=False)
 
 
-# --- fetch (issue 4) ---
+# --- fetch ---
 
 
-@app.command()
-def fetch(
+@app.command("fetch")
+def fetch_command(
     urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
                                                          "[default: the pilot's dash-cam channel].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
@@ -408,12 +408,12 @@ def fetch(
     archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
 ) -> None:
     """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
-    from astute_cli import fetch as fetching
+    from astute_cli import fetch
 
     try:
-        options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
-                                        section=fetching.parse_section(section) if section else None)
-        results = fetching.fetch(urls or [], options)
+        options = fetch.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                     section=fetch.parse_section(section) if section else None)
+        results = fetch.fetch(urls or [], options)
     except KeyboardInterrupt:
         raise fail("interrupted; partial downloads were removed", 130) from None
     except (ValueError, OSError) as error:

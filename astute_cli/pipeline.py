@@ -14,13 +14,13 @@ from typing import Protocol
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.render import draw
-from astute_cli.sink import VideoSink, write_json_atomic
+from astute_cli.sink import VideoSink
 from astute_cli.source import frames, probe
 from astute_cli.types import Announcement, Detections, VideoInfo
 
-END_OF_LIMIT_SIGNS = {"3_25", "3_31"}  # end of the speed limit / of all restrictions
 BANNER_S = 3.0
 
 
@@ -63,9 +63,9 @@ class Overlay:
         for a in announcements:
             self._announced[a.track_id] = a
             self._banner = (a.t, a.text)
-            if a.sign == "3_24" and a.value is not None:
+            if a.sign == signs.SPEED_LIMIT_SIGN and a.value is not None:
                 self.speed_limit = int(a.value)
-            elif a.sign in END_OF_LIMIT_SIGNS:
+            elif a.sign in signs.ENDS_SPEED_LIMIT:
                 self.speed_limit = None
 
     def captions(self, detections: Detections, frame_width: int) -> list[str]:

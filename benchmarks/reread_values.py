@@ -20,9 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from astute_cli.annotations import load_clip_labels
-from astute_cli.benchmark import _clip_name, _load_cached, _model_key, _save_cached, find_clip_labels
 from astute_cli.detector import load_detector
+from astute_cli.eval.clips import _clip_name, find_clip_labels
+from astute_cli.eval.replay import load_cached, model_key, save_cached
+from astute_cli.labels.clips import load_clip_labels
 from astute_cli.types import Detections
 
 
@@ -36,11 +37,11 @@ def main() -> int:
     reading = load_detector(None, threads=1, reader=args.reader if args.reader else True)
     for path in find_clip_labels(args.data):
         name = _clip_name(path)
-        source = args.cache / f"{_model_key(plain)}__{name}__k1.npz"
-        target = args.cache / f"{_model_key(reading)}__{name}__k1.npz"
+        source = args.cache / f"{model_key(plain)}__{name}__k1.npz"
+        target = args.cache / f"{model_key(reading)}__{name}__k1.npz"
         if not source.is_file():
             raise SystemExit(f"no cached detections for {name}: run astute benchmark --cache first")
-        cached = dict(_load_cached(source))
+        cached = dict(load_cached(source))
         labels = load_clip_labels(path)
         capture = cv2.VideoCapture(str(labels.video_path()))
         out, index = [], 0
@@ -52,7 +53,7 @@ def main() -> int:
                 out.append((index, _reread(reading, frame, cached[index])))
             index += 1
         capture.release()
-        _save_cached(target, out)
+        save_cached(target, out)
         print(f"{name}: {len(out)} frames, {sum(len(d) for _, d in out)} boxes -> {target.name}")
     return 0
 

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from astute_cli.announcer import Announcer
-from astute_cli.benchmark import evaluate_clips, find_clip_labels
 from astute_cli.detector import load_detector
+from astute_cli.eval.clips import evaluate_clips, find_clip_labels
 from astute_cli.tracker import Tracker
 
 VOTES = (1, 2, 3, 4)

@@ -26,19 +26,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from astute_cli.annotations import load_clip_labels
-from astute_cli.benchmark import (
-    _clip_name,
-    _image_path,
-    _model_key,
-    _save_cached,
-    default_stages,
-    find_clip_labels,
-    score_alerts,
-    score_frames,
-    summarize_clips,
+from astute_cli.detector import (
+    BACKGROUND_LABELS,
+    READER_MODEL,
+    TwoStageDetector,
+    load_detector,
+    plates_under_signs,
 )
-from astute_cli.detector import READER_MODEL, TwoStageDetector, load_detector, plates_under_signs
+from astute_cli.eval.clips import _clip_name, default_stages, find_clip_labels, score_alerts, summarize_clips
+from astute_cli.eval.frames import image_path, score_frames
+from astute_cli.eval.replay import model_key, save_cached
+from astute_cli.labels.clips import load_clip_labels
+from astute_cli.signs import is_mounted_plate
 from astute_cli.types import Detections
 
 
@@ -50,9 +49,8 @@ def before(detector: TwoStageDetector, frame: np.ndarray, boxes: Detections) -> 
     class_id = probs.argmax(axis=1)
     labels = detector.classifier.labels
     found = Detections(boxes.xyxy, boxes.confidence * probs.max(axis=1), class_id)
-    found = found[~np.array([labels[c] in ("background", "neg", "bg") for c in found.class_id], bool)]
-    plate = np.array([labels[c].startswith("8_") and not labels[c].startswith(("8_22", "8_23"))
-                      for c in found.class_id], bool)
+    found = found[~np.array([labels[c] in BACKGROUND_LABELS for c in found.class_id], bool)]
+    plate = np.array([is_mounted_plate(labels[c]) for c in found.class_id], bool)
     found = found[plates_under_signs(found.xyxy, plate)]
     return found[found.confidence >= detector.min_confidence]
 
@@ -91,7 +89,7 @@ def main() -> int:
     store = _load_store(store_path)
     per_image: dict[str, list] = {name: [] for name in labels_of}
     for image in coco["images"]:
-        frame = cv2.imread(str(_image_path(args.frames, image["file_name"])))
+        frame = cv2.imread(str(image_path(args.frames, image["file_name"])))
         boxes = boxes_of(base, frame, store, str(image["id"]))
         per_image["before"].append((image["id"], before(base, frame, boxes)))
         for name, detector in variants.items():
@@ -130,7 +128,7 @@ def main() -> int:
             alerts = [a for i, d in rows for a in announcer.update(tracker.update(d), i)]
             scores[v].append(score_alerts(labels, alerts, name=name))
             if args.cache is not None and v in variants:
-                _save_cached(args.cache / f"{_model_key(variants[v])}__{name}__k{step}.npz", rows)
+                save_cached(args.cache / f"{model_key(variants[v])}__{name}__k{step}.npz", rows)
         print(name, {v: s[-1].signs and [(o.label, o.value_right, o.wrong_kind) for o in s[-1].signs
                                          if o.counted] for v, s in scores.items()}, flush=True)
     result["clips"] = {v: asdict(summarize_clips(s, args.eval_fps)) for v, s in scores.items()}

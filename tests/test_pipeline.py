@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from astute_cli.ffmpeg import has_audio_stream
 from astute_cli.pipeline import annotate, events_document, run_stages
-from astute_cli.types import has_audio_stream
 from tests.conftest import make_video, read_frames
 from tests.fakes import FakeDetector, FakeSpeaker, FirstSightAnnouncer, IdentityTracker, make_detections
 

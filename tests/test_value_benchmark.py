@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astute_cli.annotations import ClipLabels, SignTrack
-from astute_cli.benchmark import score_alerts, summarize_clips
+from astute_cli.eval.clips import score_alerts, summarize_clips
+from astute_cli.labels.clips import ClipLabels, SignTrack
 from astute_cli.signs import parse_label
 from astute_cli.types import Announcement, Detections
 
@@ -50,11 +50,11 @@ def test_wrong_kind_alerts(alerts, wrong_kind, value_accuracy, false_alerts):
 
 
 def test_cached_detections_keep_values(tmp_path):
-    from astute_cli.benchmark import _load_cached, _save_cached
+    from astute_cli.eval.replay import load_cached, save_cached
 
     per_frame = [(0, Detections(np.zeros((1, 4)), [0.9], [0], value=[90.0], value_confidence=[0.8])),
                  (1, Detections.empty())]
-    _save_cached(tmp_path / "c.npz", per_frame)
-    loaded = _load_cached(tmp_path / "c.npz")
+    save_cached(tmp_path / "c.npz", per_frame)
+    loaded = load_cached(tmp_path / "c.npz")
     assert loaded[0][1].value.tolist() == [90.0] and loaded[0][1].value_confidence.tolist() == pytest.approx([0.8])
     assert len(loaded[1][1]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from astute_cli.annotations import load_clip_labels
+from astute_cli.labels.clips import load_clip_labels
 from astute_cli.synth.drive import STANDARD_CLIPS, ClipSpec, PlacedSign, make_clips
 
 
