@@ -38,8 +38,10 @@ class Lang(str, Enum):
 
 @app.command("annotate")
 def annotate_command(
-    video: Annotated[str, typer.Argument(help="Video file; with --live also a camera index or a stream URL.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4].")] = None,
+    videos: Annotated[list[str], typer.Argument(help="Video files or folders of videos; with --live one file, a "
+                                                     "camera index or a stream URL.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4]; with "
+                                                                 "several videos, a folder.")] = None,
     events: Annotated[Path | None, typer.Option(help="Events JSON [default: <out>.events.json].")] = None,
     model: Annotated[Path | None, typer.Option(help="ONNX model [default: the bundled model].")] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the alerts and labels.")] = Lang.ru,
@@ -48,16 +50,34 @@ def annotate_command(
     live: Annotated[bool, typer.Option("--live", help="Show the video in a window and speak aloud.")] = False,
     hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.")] = DEFAULT_HFOV_DEG,
     conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all; with --workers, "
+                                                     "shared between them].")] = None,
+    report: Annotated[Path | None, typer.Option(help="HTML drive report [default: <out>.html].")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="No HTML drive report.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Videos annotated at once, in separate processes.")] = 1,
+    dask: Annotated[str | None, typer.Option(help="Run the videos on Dask: 'local' (a local cluster of --workers "
+                                                  "processes) or a scheduler address tcp://HOST:8786 whose workers "
+                                                  "see the same files (dask extra).")] = None,
 ) -> None:
-    """Annotate a dashcam video: boxes and labels on every sign, a spoken alert per sign, an events file."""
-    from astute_cli import pipeline
+    """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
+    report; several files or a folder are done one after another (or in parallel), skipping those done before."""
+    from astute_cli import batch, pipeline
+    from astute_cli.report import check_writable
 
+    settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
+                              None if no_voice else voice, not no_report)
+    if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
+        if live or events is not None or report is not None:
+            raise fail("--live, --events and --report take one video; with several, give -o FOLDER")
+        raise typer.Exit(_annotate_many(videos, out, settings, workers, dask))
+    video = videos[0]
     try:
         if live and not pipeline.has_display():
             raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
         info = pipeline.probe(video)  # bad input fails before the model loads
-        detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
+        if report is not None and not no_report:
+            check_writable(report)
+        detector, tracker, announcer = batch.build_stages(settings, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:
             result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
@@ -71,7 +91,8 @@ def annotate_command(
                     progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
 
                 result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
+                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
+                                           report=False if no_report else report or True)
     except KeyboardInterrupt:
         raise fail("interrupted; no output was left behind", 130) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -79,14 +100,70 @@ def annotate_command(
     _print_summary(result)
 
 
-def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float, fps: float):
-    from astute_cli.announcer import Announcer
-    from astute_cli.detector import load_detector
-    from astute_cli.tracker import Tracker
+def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, dask: str | None) -> int:
+    """Annotate several videos with one overall progress bar; a bad one is a red line and the exit code is 1."""
+    from astute_cli import batch
+    from astute_cli.report import check_writable
 
-    kwargs = {k: v for k, v in {"conf": conf, "threads": threads}.items() if v is not None}
-    detector = load_detector(model, **kwargs)
-    return detector, Tracker(fps=fps), Announcer(detector.labels, fps=fps, lang=lang, hfov_deg=hfov)
+    try:
+        if out is not None and (out.is_file() or (not out.exists() and out.suffix.lower() == ".mp4")):
+            raise ValueError(f"-o must be a folder when several videos are annotated: {str(out)!r}")
+        missing = [p for p in inputs if not Path(p).exists()]
+        if missing:
+            raise ValueError(f"No such file or folder: {missing[0]!r}")
+        videos = batch.find_videos(inputs)
+        if not videos:
+            raise ValueError(f"No video files in {', '.join(inputs)}")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        jobs = batch.plan_jobs(videos, out, settings.report)
+        index = batch.index_path(inputs, videos, out)
+        check_writable(index)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    todo = [job for job in jobs if not job.done()]
+    results = {job: batch.skipped_result(job) for job in jobs if job.done()}
+    for result in results.values():
+        console.print(f"[yellow]skipped[/] {escape(str(result.job.video))} (done before)", highlight=False)
+    try:
+        done = _run_with_progress(todo, settings, workers, dask) if todo else []
+        results.update({r.job: r for r in done})
+        batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
+    except KeyboardInterrupt:
+        raise fail("interrupted; videos finished so far are kept, the others left no output", 130) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+    failed = sum(r.status == "failed" for r in results.values())
+    Console().print(f"{len(jobs) - failed} of {len(jobs)} videos annotated ({len(jobs) - len(todo)} done before); "
+                    f"index: {index}", highlight=False)
+    return 1 if failed else 0
+
+
+def _run_with_progress(todo: list, settings, workers: int, dask: str | None) -> list:
+    """Run the batch's jobs under one progress bar (videos done plus the fractions of those under way)."""
+    from astute_cli import batch
+
+    with _progress() as progress:
+        task = progress.add_task(f"{len(todo)} videos", total=len(todo), fps="")
+        finished, partial = [0], {}
+
+        def on_frame(i: int, done: int, total: int) -> None:
+            partial[i] = done / total if total else 0.0
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+
+        def on_result(result) -> None:
+            finished[0] += 1
+            partial.pop(todo.index(result.job), None)
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+            name = escape(str(result.job.video))
+            if result.status == "failed":
+                progress.console.print(f"[bold red]error:[/] {name}: {escape(result.message)}", highlight=False,
+                                       soft_wrap=True)
+            else:
+                progress.console.print(f"[green]done[/] {name}: {result.alerts} alert(s), {result.frames} frames in "
+                                       f"{result.seconds:.1f} s", highlight=False)
+
+        return batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
 
 
 def _make_speaker(engine: str):
@@ -114,6 +191,8 @@ def _print_summary(result) -> None:
     Console().print(table)
     if result.out is not None:
         Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
+    if result.report is not None:
+        Console().print(f"report: {result.report}", highlight=False)
 
 
 # --- synth ---

@@ -10,8 +10,12 @@ from tests.conftest import BAD_VIDEOS, make_video, write_file
 
 runner = CliRunner()
 
+# annotate takes folders of videos: an empty folder is refused as such
+CLI_BAD_VIDEOS = [p for p in BAD_VIDEOS if p.id != "folder"] + [
+    pytest.param(lambda p: p, "No video files in", id="empty-folder")]
 
-@pytest.mark.parametrize(("make", "message"), BAD_VIDEOS)
+
+@pytest.mark.parametrize(("make", "message"), CLI_BAD_VIDEOS)
 def test_annotate_bad_input_is_one_line_and_nonzero(tmp_path, make, message):
     result = runner.invoke(app, ["annotate", str(make(tmp_path)), "--no-voice"])
     assert result.exit_code == 1

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 
 CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths"]
 RUNTIME = ["source", "detector", "tracker", "announcer", "speech", "render", "sink", "pipeline",
-           "reader", "values", "limits", "plates", "schedule", "report"]
+           "reader", "values", "limits", "plates", "schedule", "report", "batch"]
 TOOLS = ["synth", "train", "train_reader", "export", "eval", "labels", "fetch"]
 
 
