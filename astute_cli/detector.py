@@ -533,8 +533,9 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
     classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
     ``conf`` defaults to the model's ``astute_conf``. A two-stage detector reads values with ``reader`` (a
-    reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model, else the bundled
-    ``READER_MODEL`` when it exists; False: no reader, values from the classifier's value classes)."""
+    reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model (``none``: no
+    reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
+    value classes)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or _default_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -557,6 +558,8 @@ def reader_path(model: Path, metadata: dict[str, str], reader: str | Path | bool
     if reader is not None and reader is not True:
         return Path(reader)
     named = metadata.get("astute_reader")
+    if named == "none":  # the model's classes carry the values; no reader
+        return None
     if named:
         return model.parent / named
     return READER_MODEL if READER_MODEL.is_file() or reader is True else None

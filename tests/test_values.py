@@ -169,6 +169,9 @@ def test_reader_from_metadata_must_exist(tmp_path):
     with pytest.raises(ValueError, match=r"Cannot load value reader .*reader\.onnx.*: no such file"):
         load_detector(model, tile=0)
     assert load_detector(model, tile=0, reader=False).reader is None
+    opted_out = make_detector_onnx(tmp_path / "o.onnx", [[32, 32, 16, 16, 0.5]], ["sign"],
+                                   astute_classifier="c.onnx", astute_reader="none")
+    assert load_detector(opted_out, tile=0).reader is None
 
 
 def test_no_bundled_reader_means_classifier_values(tmp_path, monkeypatch):
