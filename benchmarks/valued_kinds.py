@@ -94,7 +94,7 @@ def main() -> int:
     seconds = time.perf_counter() - started
     result = summarise(rows, detector.classifier.labels)
     result.update({"seed": args.seed, "per_cell": args.per_cell, "reader": None if detector.reader is None
-                   else str(getattr(detector.reader, "path", "reader")), "seconds": round(seconds, 1),
+                   else Path(getattr(detector.reader, "path", "reader")).name, "seconds": round(seconds, 1),
                    "command": " ".join(["benchmarks/valued_kinds.py", *sys.argv[1:]])})
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1, ensure_ascii=False))
     if args.json:
