@@ -18,9 +18,6 @@ from astute_cli import signs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.types import Announcement, Detections
 
-SILENT_LABELS = frozenset({"background", "neg", "bg", "sign"})
-"""Labels that are never spoken: the background class and the class-agnostic "sign"."""
-
 
 @dataclass
 class _Recent:
@@ -64,7 +61,7 @@ class Announcer:
         self.min_width_px = min_width_px
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
-        self._silent = np.array([label in SILENT_LABELS for label in self.labels] + [True])
+        self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.reset()
 
     def reset(self) -> None:

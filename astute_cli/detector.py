@@ -9,7 +9,6 @@ tiles covering only the band where signs appear, and each tile runs at its nativ
 from __future__ import annotations
 
 import ast
-import json
 import math
 import os
 from pathlib import Path
@@ -17,21 +16,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from astute_cli.boxes import nms
 from astute_cli.paths import MODELS_DIR
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate
 from astute_cli.types import Detections
 
 SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 """Where signs are, as frame fractions x1, y1, x2, y2: 99.5 % of the 25,870 RTSD boxes in
 ``rtsd-meta/rtsd_frames_boxes_14724.json`` end above 0.765 of the frame height (computed with numpy percentiles
 of the boxes' y2 / 720); 0.5 % start left of 0.012 and 0.5 % end right of 0.999, so the whole width is kept."""
-BACKGROUND_LABELS = frozenset({"background", "neg", "bg"})
 ZOOM_BAND = (0.15, 0.305, 0.797, 0.6)
 """Where far (small) signs are, as frame fractions x1, y1, x2, y2: this 827×213 px window of a 1280×720 frame holds
 89 % of the 4,331 RTSD boxes under 20 px wide and 79 % of those 20–32 px in ``rtsd-meta`` (the best-placed window
 of that size, searched on 16/8 px steps). At 1.5× it is 1240×320 px: two 640×320 strips, one 640×640 tile."""
-STANDALONE_PLATES = ("8_22", "8_23")
-"""Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
-is mounted right under a sign."""
 DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
 
 
@@ -46,32 +43,6 @@ def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
     out = np.full((new_hw[0], new_hw[1], 3), color, np.uint8)
     out[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
     return out, scale, (pad_x, pad_y)
-
-
-def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, best first."""
-    order = np.argsort(-scores)
-    keep = []
-    while len(order):
-        i = order[0]
-        keep.append(i)
-        if len(order) == 1:
-            break
-        rest = order[1:]
-        overlap = box_iou(xyxy[i:i + 1], xyxy[rest])[0]
-        order = rest[overlap <= iou]
-    return np.array(keep, np.int64)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of two sets of xyxy boxes, (N, 4) and (M, 4)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def decode_yolo(output: np.ndarray, conf: float, iou: float) -> Detections:
@@ -475,11 +446,6 @@ class TwoStageDetector:
         return found[found.confidence >= self.min_confidence]
 
 
-def is_mounted_plate(label: str) -> bool:
-    """A group 8 plate that is only ever mounted under a sign (not an obstacle marker or camera plate)."""
-    return label.startswith("8_") and not label.startswith(STANDALONE_PLATES)
-
-
 def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 1.0, max_offset: float = 0.75
                        ) -> np.ndarray:
     """Keep mask: every box that is not a plate, and each plate hanging under a sign (or under a plate that
@@ -528,11 +494,3 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
 def _default_threads() -> int | None:
     value = os.environ.get("ASTUTE_THREADS")
     return int(value) if value else None
-
-
-def model_info(path: str | Path | None = None) -> dict:
-    """What a bundled or given model says about itself (for model cards and `benchmark`)."""
-    detector = load_detector(path)
-    base = detector.detector if isinstance(detector, TwoStageDetector) else detector
-    return {"path": str(base.path), "labels": len(detector.labels), "input_hw": base.input_hw,
-            "tile": base.tile, "roi": base.roi, "zoom": base.zoom, "metadata": json.loads(json.dumps(base.metadata))}

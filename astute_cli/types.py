@@ -6,7 +6,6 @@ Every stage talks through these: a detector returns :class:`Detections`, the tra
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,6 +171,8 @@ class VideoInfo:
         """Probe a video file; raise ValueError naming the problem if it is not a readable video."""
         import cv2  # local: keeps `import astute_cli.types` light
 
+        from astute_cli.ffmpeg import has_audio_stream
+
         path = Path(path)
         if not path.exists():
             raise ValueError(f"No such video: {str(path)!r}")
@@ -196,16 +197,3 @@ class VideoInfo:
         return cls(width=width, height=height, fps=fps, total_frames=max(total, 0),
                    has_audio=has_audio_stream(path), path=path)
 
-
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary that imageio-ffmpeg ships (no system ffmpeg needed)."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def has_audio_stream(path: str | Path) -> bool:
-    """True when ffmpeg sees an audio stream in the file."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True, errors="replace", check=False)
-    return any("Audio:" in line for line in proc.stderr.splitlines() if "Stream #" in line)

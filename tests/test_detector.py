@@ -9,16 +9,15 @@ from astute_cli.detector import (
     OnnxDetector,
     TwoStageDetector,
     decode_yolo,
-    is_mounted_plate,
     letterbox,
     load_detector,
-    nms,
     parse_size,
     parse_zoom,
     plates_under_signs,
     tiles_for,
     zoom_strips,
 )
+from astute_cli.signs import is_mounted_plate
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
 
 
@@ -34,11 +33,6 @@ def test_letterbox(shape, new_hw, scale, pad):
     out, s, p = letterbox(np.zeros((*shape, 3), np.uint8), new_hw)
     assert out.shape == (*new_hw, 3)
     assert s == pytest.approx(scale) and p == pad
-
-
-def test_nms_keeps_best_of_overlaps():
-    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], np.float32)
-    assert nms(boxes, np.array([0.5, 0.9, 0.8]), 0.5).tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
