@@ -329,12 +329,11 @@ def train_reader_command(
     init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
 ) -> None:
     """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
-    from astute_cli.train_reader import ReaderSpec
-    from astute_cli.train_reader import train_reader as training
+    from astute_cli.train_reader import ReaderSpec, train_reader
 
     try:
-        path = training(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
-                                   init=init))
+        path = train_reader(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
+                                       init=init))
         console.print(f"reader: {path}", highlight=False)
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None

@@ -142,7 +142,7 @@ def main() -> None:
               "threads": args.threads, "model_mb": round(size_mb, 3), "accuracy": score(items, texts),
               "errors": [{"code": it["code"], "truth": it["text"], "read": t, "width": round(it["width"], 1)}
                          for it, t in zip(items, texts, strict=True)
-                         if reader.parse_value(t, it["code"]) != reader.parse_value(it["text"], it["code"])][:300]}
+                         if reader.parse_value(t, it["code"]) != reader.parse_value(it["text"], it["code"])]}
     for key, row in result["accuracy"].items():
         if " width " not in key:
             print(f"{key:28s} {row['accuracy']:.3f}  (n={row['n']})")
