@@ -12,14 +12,13 @@ Runtime module: onnxruntime, numpy and OpenCV only.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from astute_cli import signs
 from astute_cli.paths import MODELS_DIR
 from astute_cli.types import Reading
 
@@ -50,36 +49,10 @@ CROPS: dict[str, tuple[Region, ...]] = {
 """Where each kind prints its value, as strips of the detector's box."""
 
 
-@dataclass(frozen=True)
-class Plausible:
-    """The values a kind of sign can carry: ``low``..``high`` in ``unit`` on multiples of ``step``."""
-
-    low: float
-    high: float
-    step: float
-    unit: str | None
-
-
-PLAUSIBLE: dict[str, Plausible] = {
-    "speed": Plausible(5, 130, 5, None),  # 3_24, 3_25, 4_6, 6_2: km/h, printed without a unit
-    "height": Plausible(1.5, 6.0, 0.1, "m"),  # 3_13 height, 3_14 width
-    "weight": Plausible(1, 60, 0.5, "t"),  # 3_11 weight, 3_12 axle load
-    "distance": Plausible(50, 5000, 10, "m"),  # 8_1_x, 8_2_x plates; "1,5 км" is 1500 m
-}
-"""What a value can be, per value kind (the reading is dropped when it is outside)."""
-
-VALUE_KIND: dict[str, str] = {
-    "3_24": "speed", "3_25": "speed", "4_6": "speed", "6_2": "speed",
-    "3_13": "height", "3_14": "height", "3_11": "weight", "3_12": "weight", "8_1": "distance", "8_2": "distance",
-}
-"""Which row of ``PLAUSIBLE`` a kind's value is checked against."""
-
-_UNITS = {"м": "m", "т": "t", "км": "km"}
-_TEXT = re.compile(r"^(\d{1,4}(?:,\d)?)(км|м|т)?$")
 
 
 def kind_of(code: str) -> str:
-    """The key of ``CROPS``/``VALUE_KIND`` for a sign code: ``8_1_3`` -> ``8_1``, ``3_24_n60`` -> ``3_24``."""
+    """The key of ``CROPS`` for a sign code: ``8_1_3`` -> ``8_1``, ``3_24_n60`` -> ``3_24``."""
     parts = code.split("_")
     key = "_".join(parts[:2])
     if key not in CROPS:
@@ -93,18 +66,15 @@ def parse_value(text: str, code: str) -> tuple[float | None, str | None]:
     ``parse_value("3,8м", "3_13") == (3.8, "m")``, ``parse_value("1,5км", "8_1_1") == (1.5, "km")``,
     ``parse_value("900", "3_24") == (None, None)`` (no speed limit is 900).
     """
-    match = _TEXT.match(text.replace(" ", ""))
-    if not match:
+    value, unit = signs.parse_printed(text)
+    if value is None:
         return None, None
-    number, printed = match.groups()
-    value = float(number.replace(",", "."))
-    unit = _UNITS[printed] if printed else None
-    rule = PLAUSIBLE[VALUE_KIND[kind_of(code)]]
-    if unit not in (rule.unit, None) and not (rule.unit == "m" and unit == "km" and rule is PLAUSIBLE["distance"]):
+    kind_of(code)  # a kind the reader does not read is the caller's error
+    code = signs.parse_label(code)[0]
+    rule = signs.VALUE_RANGES[signs.lookup(code).value_kind]
+    if unit not in (rule.printed, None) and not (unit == "km" and rule.printed == "m" and code.startswith("8_")):
         return None, None  # a tonne on a height sign: a misread
-    metres = value * 1000 if unit == "km" else value
-    steps = metres / rule.step
-    if not rule.low <= metres <= rule.high or abs(steps - round(steps)) > 1e-6:
+    if not signs.plausible_value(code, value * 1000 if unit == "km" else value):
         return None, None
     return value, unit
 

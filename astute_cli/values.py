@@ -13,7 +13,6 @@ classifier's best wins.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
@@ -23,22 +22,12 @@ import numpy as np
 from astute_cli import signs
 from astute_cli.types import Reading
 
-SPEED_STEP = 5
-"""Speeds on GOST signs are multiples of 5 km/h."""
-PLAUSIBLE: dict[str, tuple[float, float]] = {
-    "speed": (5.0, 130.0), "height": (1.5, 6.0), "width": (1.5, 6.0), "length": (2.0, 40.0),
-    "distance": (10.0, 5000.0), "weight": (1.0, 60.0), "axle_weight": (1.0, 60.0),
-}
-"""The range of each value kind (catalogue units) a reading must fall in to be believed: the values GOST signs
-carry (speeds 5–130 km/h, heights and widths 1.5–6 m, weights 1–60 t, plate distances up to 5 km)."""
 UNIT_KINDS: dict[str, frozenset[str]] = {
-    "t": frozenset({"weight", "axle_weight"}),
-    "m": frozenset({"height", "width", "length", "distance"}),
+    **{unit: frozenset(kind for kind, rule in signs.VALUE_RANGES.items() if rule.printed == unit)
+       for unit in ("t", "m")},
     "km": frozenset({"distance"}),
 }
 """Value kinds a printed unit allows (``km`` is printed on plates only)."""
-_PRINTED = re.compile(r"^(\d{1,4}(?:,\d)?)(км|м|т)?$")
-_UNITS = {"м": "m", "т": "t", "км": "km"}
 
 
 class Reader(Protocol):
@@ -62,10 +51,8 @@ def printed(reading: Reading) -> tuple[float | None, str | None]:
     value (a "т" read on a box it was told is a speed limit is implausible *for that kind*), what its text says."""
     if reading.value is not None and math.isfinite(reading.value):
         return float(reading.value), reading.unit
-    match = _PRINTED.match(reading.text.replace(" ", ""))
-    if match is None:
-        return None, reading.unit
-    return float(match[1].replace(",", ".")), _UNITS[match[2]] if match[2] else None
+    number, unit = signs.parse_printed(reading.text)
+    return (number, unit) if number is not None else (None, reading.unit)
 
 
 def in_catalogue_unit(reading: Reading) -> float | None:
@@ -89,18 +76,6 @@ def reader_reads(code: str) -> bool:
     except (ValueError, KeyError):
         return False
     return True
-
-
-def plausible(code: str, value: float | None) -> bool:
-    """Whether ``value`` (catalogue unit) can stand on a sign of this code: speeds 5–130 in steps of 5, heights
-    and widths 1.5–6 m, weights 1–60 t, plate distances 10 m – 5 km."""
-    kind = value_kind(code)
-    if kind is None or value is None or not math.isfinite(value):
-        return False
-    low, high = PLAUSIBLE.get(kind, (0.0, math.inf))
-    if not low <= value <= high:
-        return False
-    return kind != "speed" or float(value) % SPEED_STEP == 0
 
 
 def compatible(code: str, reading: Reading | None) -> bool:
@@ -131,7 +106,7 @@ def number_for(code: str, reading: Reading | None) -> float | None:
     if reading is None or not compatible(code, reading):
         return None
     number = in_catalogue_unit(reading)
-    return number if plausible(code, number) else None
+    return number if signs.plausible_value(code, number) else None
 
 
 def choose_kind(probabilities: np.ndarray, kinds: Sequence[str], reading: Reading | None) -> int:

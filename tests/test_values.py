@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from astute_cli import detector as detector_module
+from astute_cli import signs
 from astute_cli.detector import TwoStageDetector, load_detector
 from astute_cli.types import Detections, Reading
-from astute_cli.values import KindMap, choose_kind, compatible, in_catalogue_unit, number_for, plausible
+from astute_cli.values import KindMap, choose_kind, compatible, in_catalogue_unit, number_for
 from tests.fakes import FakeReader
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
 
@@ -75,7 +76,7 @@ def test_choose_kind_without_an_allowed_kind_keeps_the_classifier():
     ],
 )
 def test_plausible(code, value, ok):
-    assert plausible(code, value) == ok
+    assert signs.plausible_value(code, value) == ok
 
 
 @pytest.mark.parametrize(
