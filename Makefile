@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup setup-train demo test lint bench clean
+.PHONY: setup setup-train demo test lint bench clean chromium
 
 setup: $(STAMP)
 
@@ -23,11 +23,19 @@ demo: setup
 	$(BIN)/astute annotate astute_cli/clips/demo.mp4 -o out/demo.astute.mp4
 	@echo "Watch out/demo.astute.mp4; the alerts are in out/demo.astute.events.json"
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest -q
 
+# The drive report's browser test needs Chromium (Debian package): installed here when missing and run as root,
+# otherwise that test is skipped and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	echo "no Chromium (apt-get install chromium as root): the report's browser test will be skipped"
+
 lint: setup
-	$(BIN)/ruff check astute_cli tests
+	$(BIN)/python -m ruff check astute_cli tests benchmarks
 
 bench: setup
 	$(BIN)/astute benchmark --data ../shared/data/rtsd-sample/annotations.json --data annotations/ --threads 2 \

@@ -28,7 +28,7 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-# --- annotate (issue 5) ---
+# --- annotate ---
 
 
 class Lang(str, Enum):
@@ -36,10 +36,12 @@ class Lang(str, Enum):
     en = "en"
 
 
-@app.command()
-def annotate(
-    video: Annotated[str, typer.Argument(help="Video file; with --live also a camera index or a stream URL.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4].")] = None,
+@app.command("annotate")
+def annotate_command(
+    videos: Annotated[list[str], typer.Argument(help="Video files or folders of videos; with --live one file, a "
+                                                     "camera index or a stream URL.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4]; with "
+                                                                 "several videos, a folder.")] = None,
     events: Annotated[Path | None, typer.Option(help="Events JSON [default: <out>.events.json].")] = None,
     model: Annotated[Path | None, typer.Option(help="ONNX model [default: the bundled model].")] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the alerts and labels.")] = Lang.ru,
@@ -48,16 +50,34 @@ def annotate(
     live: Annotated[bool, typer.Option("--live", help="Show the video in a window and speak aloud.")] = False,
     hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.")] = DEFAULT_HFOV_DEG,
     conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all].")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all; with --workers, "
+                                                     "shared between them].")] = None,
+    report: Annotated[Path | None, typer.Option(help="HTML drive report [default: <out>.html].")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="No HTML drive report.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Videos annotated at once, in separate processes.")] = 1,
+    dask: Annotated[str | None, typer.Option(help="Run the videos on Dask: 'local' (a local cluster of --workers "
+                                                  "processes) or a scheduler address tcp://HOST:8786 whose workers "
+                                                  "see the same files (dask extra).")] = None,
 ) -> None:
-    """Annotate a dashcam video: boxes and labels on every sign, a spoken alert per sign, an events file."""
-    from astute_cli import pipeline
+    """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
+    report; several files or a folder are done one after another (or in parallel), skipping those done before."""
+    from astute_cli import batch, pipeline
+    from astute_cli.report import check_writable
 
+    settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
+                              None if no_voice else voice, not no_report)
+    if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
+        if live or events is not None or report is not None:
+            raise fail("--live, --events and --report take one video; with several, give -o FOLDER")
+        raise typer.Exit(_annotate_many(videos, out, settings, workers, dask))
+    video = videos[0]
     try:
         if live and not pipeline.has_display():
             raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
         info = pipeline.probe(video)  # bad input fails before the model loads
-        detector, tracker, announcer = _build_stages(model, conf, threads, lang.value, hfov, info.fps)
+        if report is not None and not no_report:
+            check_writable(report)
+        detector, tracker, announcer = batch.build_stages(settings, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:
             result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
@@ -71,7 +91,8 @@ def annotate(
                     progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
 
                 result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame)
+                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
+                                           report=False if no_report else report or True)
     except KeyboardInterrupt:
         raise fail("interrupted; no output was left behind", 130) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -79,14 +100,70 @@ def annotate(
     _print_summary(result)
 
 
-def _build_stages(model: Path | None, conf: float | None, threads: int | None, lang: str, hfov: float, fps: float):
-    from astute_cli.announcer import Announcer
-    from astute_cli.detector import load_detector
-    from astute_cli.tracker import Tracker
+def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, dask: str | None) -> int:
+    """Annotate several videos with one overall progress bar; a bad one is a red line and the exit code is 1."""
+    from astute_cli import batch
+    from astute_cli.report import check_writable
 
-    kwargs = {k: v for k, v in {"conf": conf, "threads": threads}.items() if v is not None}
-    detector = load_detector(model, **kwargs)
-    return detector, Tracker(fps=fps), Announcer(detector.labels, fps=fps, lang=lang, hfov_deg=hfov)
+    try:
+        if out is not None and (out.is_file() or (not out.exists() and out.suffix.lower() == ".mp4")):
+            raise ValueError(f"-o must be a folder when several videos are annotated: {str(out)!r}")
+        missing = [p for p in inputs if not Path(p).exists()]
+        if missing:
+            raise ValueError(f"No such file or folder: {missing[0]!r}")
+        videos = batch.find_videos(inputs)
+        if not videos:
+            raise ValueError(f"No video files in {', '.join(inputs)}")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        jobs = batch.plan_jobs(videos, out, settings.report)
+        index = batch.index_path(inputs, videos, out)
+        check_writable(index)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    todo = [job for job in jobs if not job.done()]
+    results = {job: batch.skipped_result(job) for job in jobs if job.done()}
+    for result in results.values():
+        console.print(f"[yellow]skipped[/] {escape(str(result.job.video))} (done before)", highlight=False)
+    try:
+        done = _run_with_progress(todo, settings, workers, dask) if todo else []
+        results.update({r.job: r for r in done})
+        batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
+    except KeyboardInterrupt:
+        raise fail("interrupted; videos finished so far are kept, the others left no output", 130) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+    failed = sum(r.status == "failed" for r in results.values())
+    Console().print(f"{len(jobs) - failed} of {len(jobs)} videos annotated ({len(jobs) - len(todo)} done before); "
+                    f"index: {index}", highlight=False)
+    return 1 if failed else 0
+
+
+def _run_with_progress(todo: list, settings, workers: int, dask: str | None) -> list:
+    """Run the batch's jobs under one progress bar (videos done plus the fractions of those under way)."""
+    from astute_cli import batch
+
+    with _progress() as progress:
+        task = progress.add_task(f"{len(todo)} videos", total=len(todo), fps="")
+        finished, partial = [0], {}
+
+        def on_frame(i: int, done: int, total: int) -> None:
+            partial[i] = done / total if total else 0.0
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+
+        def on_result(result) -> None:
+            finished[0] += 1
+            partial.pop(todo.index(result.job), None)
+            progress.update(task, completed=finished[0] + sum(partial.values()))
+            name = escape(str(result.job.video))
+            if result.status == "failed":
+                progress.console.print(f"[bold red]error:[/] {name}: {escape(result.message)}", highlight=False,
+                                       soft_wrap=True)
+            else:
+                progress.console.print(f"[green]done[/] {name}: {result.alerts} alert(s), {result.frames} frames in "
+                                       f"{result.seconds:.1f} s", highlight=False)
+
+        return batch.run_jobs(todo, settings, workers=workers, dask=dask, on_result=on_result, on_frame=on_frame)
 
 
 def _make_speaker(engine: str):
@@ -114,9 +191,11 @@ def _print_summary(result) -> None:
     Console().print(table)
     if result.out is not None:
         Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
+    if result.report is not None:
+        Console().print(f"report: {result.report}", highlight=False)
 
 
-# --- synth (issue 6) ---
+# --- synth ---
 
 
 class SynthKind(str, Enum):
@@ -125,8 +204,8 @@ class SynthKind(str, Enum):
     test = "test"
 
 
-@app.command()
-def synth(
+@app.command("synth")
+def synth_command(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
                                                    "classifier: sign crops by class; test: a COCO test set of "
                                                    "whole frames under one condition (never train on it).")],
@@ -203,8 +282,8 @@ def _synth_test(out: Path, n: int, seed: int, conditions: str, layouts: str, fra
     return make_condition_set(out, spec)
 
 
-@app.command(name="combine")
-def combine(
+@app.command("combine")
+def combine_command(
     out: Annotated[Path, typer.Argument(help="New folder for the combined classifier set.")],
     parts: Annotated[list[Path], typer.Argument(help="Classifier sets (train/ and val/ class folders).")],
     max_per_class: Annotated[int | None, typer.Option(min=1, help="At most this many crops of each part's class "
@@ -221,7 +300,7 @@ def combine(
                   f"→ {out}", highlight=False)
 
 
-# --- train (issue 6) ---
+# --- train ---
 
 
 class Task(str, Enum):
@@ -229,8 +308,8 @@ class Task(str, Enum):
     classify = "classify"
 
 
-@app.command()
-def train(
+@app.command("train")
+def train_command(
     data: Annotated[Path, typer.Argument(help="YOLO data.yaml, a classification folder, or a data set astute reads.")],
     model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
     = "yolov8n.yaml",
@@ -249,11 +328,11 @@ def train(
     = None,
 ) -> None:
     """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
-    from astute_cli import train as training
+    from astute_cli import train
 
     try:
-        overrides = training.parse_overrides(settings or [])
-        best = training.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+        overrides = train.parse_overrides(settings or [])
+        best = train.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
                               device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
                               **overrides)
         console.print(f"best weights: {best}", highlight=False)
@@ -267,11 +346,33 @@ def train(
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
 
-# --- export (issue 3) ---
+@app.command("train-reader")
+def train_reader_command(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: log, checkpoint, reader.onnx.")]
+    = Path("runs/reader"),
+    minutes: Annotated[float, typer.Option(help="Training time budget, minutes.")] = 35.0,
+    batch: Annotated[int, typer.Option(help="Crops per step.")] = 64,
+    seed: Annotated[int, typer.Option(help="Seeds the drawn crops and the weights.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads (one more core draws the crops).")] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
+    init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
+) -> None:
+    """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
+    from astute_cli.train_reader import ReaderSpec, train_reader
+
+    try:
+        path = train_reader(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
+                                       init=init))
+        console.print(f"reader: {path}", highlight=False)
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
 
 
-@app.command()
-def export(
+# --- export ---
+
+
+@app.command("export")
+def export_command(
     model: Annotated[Path | None, typer.Argument(help=".pt weights or an .onnx model (default: the bundled detector).")]
     = None,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output .onnx (default: beside MODEL).")] = None,
@@ -301,13 +402,13 @@ def export(
     = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
-    from astute_cli import export as exporting
+    from astute_cli import export
     from astute_cli.paths import MODELS_DIR
 
     try:
-        metadata = exporting.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+        metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
                                                 contexts=contexts)
-        written, check = exporting.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+        written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                     int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
                                                     force=force, metadata=metadata)
     except KeyboardInterrupt:
@@ -318,11 +419,11 @@ def export(
         Console().print(check.table())
     console.print(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)", highlight=False)
 
-# --- benchmark (issue 2) ---
+# --- benchmark ---
 
 
-@app.command()
-def benchmark(
+@app.command("benchmark")
+def benchmark_command(
     models: Annotated[list[Path] | None, typer.Argument(help="ONNX model(s) (default: the bundled model).")] = None,
     data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
                                                          "(JSON or CVAT XML) or a folder; repeatable.")] = None,
@@ -337,7 +438,7 @@ def benchmark(
     """Benchmark models: frame recall/precision/mAP, per-sign alert recall and lead time on clips, CPU FPS."""
     import sys
 
-    from astute_cli import benchmark as bench
+    import astute_cli.eval
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
@@ -346,20 +447,20 @@ def benchmark(
         for model in models or [None]:
             if model is not None and not model.is_file():
                 raise ValueError(f"No such model: {str(model)!r}")
-            result = bench.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
+            result = astute_cli.eval.evaluate(model, list(data), threads=threads, eval_fps=eval_fps, cache_dir=cache)
             result.command = "astute " + " ".join(sys.argv[1:])
             results.append(result)
     except (ValueError, RuntimeError, OSError, ImportError) as error:
         raise fail(str(error)) from None
-    Console().print(bench.results_table(results))
+    Console().print(astute_cli.eval.results_table(results))
     if json_out is not None:
-        console.print(f"json: {bench.save_results(results, json_out)}", highlight=False)
-    if chart is not None and bench.save_chart(results, chart):
+        console.print(f"json: {astute_cli.eval.save_results(results, json_out)}", highlight=False)
+    if chart is not None and astute_cli.eval.save_chart(results, chart):
         console.print(f"chart: {chart}", highlight=False)
 
 
 @app.command("make-clips")
-def make_clips(
+def make_clips_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
     count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).")] = 0,
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
@@ -383,14 +484,14 @@ def make_clips(
 
 
 @app.command("import-cvat")
-def import_cvat(
+def import_cvat_command(
     xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
     video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
-    from astute_cli.annotations import from_cvat_video
+    from astute_cli.labels.clips import from_cvat_video
 
     try:
         labels = from_cvat_video(xml, fps=fps, video=video)
@@ -400,11 +501,11 @@ def import_cvat(
     console.print(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}", highlight=False)
 
 
-# --- fetch (issue 4) ---
+# --- fetch ---
 
 
-@app.command()
-def fetch(
+@app.command("fetch")
+def fetch_command(
     urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
                                                          "[default: the pilot's dash-cam channel].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
@@ -414,12 +515,12 @@ def fetch(
     archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
 ) -> None:
     """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
-    from astute_cli import fetch as fetching
+    from astute_cli import fetch
 
     try:
-        options = fetching.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
-                                        section=fetching.parse_section(section) if section else None)
-        results = fetching.fetch(urls or [], options)
+        options = fetch.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                     section=fetch.parse_section(section) if section else None)
+        results = fetch.fetch(urls or [], options)
     except KeyboardInterrupt:
         raise fail("interrupted; partial downloads were removed", 130) from None
     except (ValueError, OSError) as error:

@@ -9,7 +9,6 @@ tiles covering only the band where signs appear, and each tile runs at its nativ
 from __future__ import annotations
 
 import ast
-import json
 import math
 import os
 from pathlib import Path
@@ -17,22 +16,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from astute_cli.boxes import nms
 from astute_cli.paths import MODELS_DIR
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate
 from astute_cli.types import Detections
+from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
 
 SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 """Where signs are, as frame fractions x1, y1, x2, y2: 99.5 % of the 25,870 RTSD boxes in
 ``rtsd-meta/rtsd_frames_boxes_14724.json`` end above 0.765 of the frame height (computed with numpy percentiles
 of the boxes' y2 / 720); 0.5 % start left of 0.012 and 0.5 % end right of 0.999, so the whole width is kept."""
-BACKGROUND_LABELS = frozenset({"background", "neg", "bg"})
 ZOOM_BAND = (0.15, 0.305, 0.797, 0.6)
 """Where far (small) signs are, as frame fractions x1, y1, x2, y2: this 827×213 px window of a 1280×720 frame holds
 89 % of the 4,331 RTSD boxes under 20 px wide and 79 % of those 20–32 px in ``rtsd-meta`` (the best-placed window
 of that size, searched on 16/8 px steps). At 1.5× it is 1240×320 px: two 640×320 strips, one 640×640 tile."""
-STANDALONE_PLATES = ("8_22", "8_23")
-"""Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
-is mounted right under a sign."""
 DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
+READER_MODEL = MODELS_DIR / "reader.onnx"
+"""The bundled value reader, used by two-stage models when it exists (see :func:`load_detector`)."""
 
 
 def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
@@ -46,67 +46,6 @@ def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
     out = np.full((new_hw[0], new_hw[1], 3), color, np.uint8)
     out[pad_y:pad_y + nh, pad_x:pad_x + nw] = resized
     return out, scale, (pad_x, pad_y)
-
-
-def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float, split_merged: bool = True) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, best first.
-
-    ``split_merged``: a box that holds two or more side-by-side boxes (touching signs on one pole, a sign and its
-    plate) is one box around several signs: it is dropped and its parts compete instead, so neighbours stay two
-    boxes even when the box around both scores higher (see :func:`holds_parts`).
-    """
-    order = np.argsort(-scores)
-    keep = []
-    while len(order):
-        i = order[0]
-        if split_merged and len(order) > 2 and holds_parts(xyxy[i], scores[i], xyxy[order[1:]], scores[order[1:]]):
-            order = order[1:]
-            continue
-        keep.append(i)
-        if len(order) == 1:
-            break
-        rest = order[1:]
-        overlap = box_iou(xyxy[i:i + 1], xyxy[rest])[0]
-        order = rest[overlap <= iou]
-    return np.array(keep, np.int64)
-
-
-def holds_parts(box: np.ndarray, score: float, others: np.ndarray, other_scores: np.ndarray, inside: float = 0.8,
-                cover: float = 0.7, apart: float = 0.2, min_score: float = 0.5) -> bool:
-    """Whether ``box`` is several signs in one box: at least two of ``others`` lie in it (``inside`` of each
-    one's area), apart from each other (IoU below ``apart``), each scoring at least ``min_score`` of the box and
-    smaller than 0.7 of it, and together they cover ``cover`` of it. A duplicate of one sign never qualifies:
-    it overlaps the other duplicates."""
-    others = np.asarray(others, np.float64).reshape(-1, 4)
-    box = np.asarray(box, np.float64)
-    area = float(np.prod(np.clip(box[2:] - box[:2], 0, None)))
-    if len(others) < 2 or area <= 0:
-        return False
-    sizes = np.prod(np.clip(others[:, 2:] - others[:, :2], 0, None), axis=1)
-    inter = np.prod(np.clip(np.minimum(box[2:], others[:, 2:]) - np.maximum(box[:2], others[:, :2]), 0, None), 1)
-    candidate = (inter >= inside * np.maximum(sizes, 1e-9)) & (sizes <= 0.7 * area) & (
-        np.asarray(other_scores) >= min_score * score)
-    parts: list[int] = []
-    for j in np.flatnonzero(candidate)[np.argsort(-np.asarray(other_scores)[candidate])]:
-        if not parts or box_iou(others[j], others[parts]).max() < apart:
-            parts.append(int(j))
-    if len(parts) < 2:
-        return False
-    chosen = others[parts]
-    pairwise = np.prod(np.clip(np.minimum(chosen[:, None, 2:], chosen[None, :, 2:])
-                               - np.maximum(chosen[:, None, :2], chosen[None, :, :2]), 0, None), axis=2)
-    return float(inter[parts].sum() - np.triu(pairwise, 1).sum()) >= cover * area
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of two sets of xyxy boxes, (N, 4) and (M, 4)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def decode_yolo(output: np.ndarray, conf: float, iou: float) -> Detections:
@@ -478,11 +417,15 @@ class CropClassifier:
     def classify(self, image: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(class index (N,), probability (N,)) for each box of a BGR frame, probabilities averaged over the
         crops of every context."""
+        probs = self.probabilities(image, xyxy)
+        return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+
+    def probabilities(self, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        """(N, classes) probabilities for each box of a BGR frame, averaged over the crops of every context."""
         xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
         if not len(xyxy):
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        probs = sum(self._probabilities(self.crops(image, xyxy, c)) for c in self.contexts) / len(self.contexts)
-        return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+            return np.zeros((0, len(self.labels)), np.float32)
+        return sum(self._probabilities(self.crops(image, xyxy, c)) for c in self.contexts) / len(self.contexts)
 
     def _probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([self.session.run(None, {self._input_name: _to_blob(crops[i:i + self._batch])})[0]
@@ -490,36 +433,80 @@ class CropClassifier:
 
 
 class TwoStageDetector:
-    """Boxes from a sign detector, class and value from a crop classifier.
+    """Boxes from a sign detector, the sign's kind from a crop classifier, its number from a value reader.
 
-    ``confidence`` is the detector's score times the classifier's probability; crops the classifier calls
-    background are dropped, which removes many of the detector's false alarms on real clutter.
+    ``confidence`` is the detector's score times the classifier's probability of the kind; crops the classifier
+    calls background are dropped, which removes many of the detector's false alarms on real clutter. The
+    classifier's value classes (``3_24_n60``…) are summed into kinds (``3_24``: see :mod:`astute_cli.values`),
+    so ``labels`` are kinds and the number is in ``Detections.value``: read by ``reader`` on the boxes of valued
+    kinds (whose printed unit may change the kind, never to a speed limit from a "т" or "м"), or, without a
+    reader, the classifier's most probable value class of the kind.
     """
 
     def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
-                 plates_need_sign: bool = True) -> None:
-        self.detector, self.classifier = detector, classifier
-        self.labels = classifier.labels
+                 plates_need_sign: bool = True, reader: Reader | None = None) -> None:
+        self.detector, self.classifier, self.reader = detector, classifier, reader
+        self.kind_map = KindMap(classifier.labels)
+        self.labels = self.kind_map.kinds
         self.min_confidence = min_confidence
         self.plates_need_sign = plates_need_sign
         self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
         self._plate = np.array([is_mounted_plate(label) for label in self.labels])
+        self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray) -> Detections:
-        boxes = self.detector.detect(image)
+        return self.describe(image, self.detector.detect(image))
+
+    def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
+        """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
+        classifier calls background, lone plates and weak boxes are dropped."""
         if not len(boxes):
             return Detections.empty()
-        class_id, probability = self.classifier.classify(image, boxes.xyxy)
-        found = Detections(boxes.xyxy, boxes.confidence * probability, class_id)
-        found = found[~self._background[class_id]]
+        label_probs = self.classifier.probabilities(image, boxes.xyxy)
+        kind_probs = self.kind_map.collapse(label_probs)
+        class_id = kind_probs.argmax(axis=1)
+        confidence = boxes.confidence * kind_probs.max(axis=1)
+        keep = ~self._background[class_id]
         if self.plates_need_sign:
-            found = found[plates_under_signs(found.xyxy, self._plate[found.class_id])]
-        return found[found.confidence >= self.min_confidence]
+            keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
+        keep &= confidence >= self.min_confidence
+        class_id, kind_probs, label_probs = class_id[keep], kind_probs[keep], label_probs[keep]
+        value, value_conf = self._read(image, boxes.xyxy[keep], class_id, kind_probs, label_probs)
+        return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf)
 
-
-def is_mounted_plate(label: str) -> bool:
-    """A group 8 plate that is only ever mounted under a sign (not an obstacle marker or camera plate)."""
-    return label.startswith("8_") and not label.startswith(STANDALONE_PLATES)
+    def _read(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
+              label_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values (catalogue units, NaN for none) and their confidences; ``class_id`` is updated in place where
+        the reading's unit rules the classifier's kind out."""
+        value, confidence = np.full(len(class_id), np.nan, np.float32), np.zeros(len(class_id), np.float32)
+        rows = np.flatnonzero(self._valued[class_id])
+        if not len(rows):
+            return value, confidence
+        if self.reader is None:
+            value[rows], confidence[rows] = self.kind_map.label_values(label_probs[rows], class_id[rows])
+            return value, confidence
+        read = np.array([reader_reads(self.labels[k]) for k in class_id[rows]], bool)
+        if not read.all():  # kinds the reader does not read keep the classifier's value class
+            value[rows[~read]], confidence[rows[~read]] = self.kind_map.label_values(label_probs[rows[~read]],
+                                                                                     class_id[rows[~read]])
+            rows = rows[read]
+        readings = self.reader.read(image, xyxy[rows], [self.labels[k] for k in class_id[rows]]) if len(rows) else []
+        moved = []
+        for row, reading in zip(rows, readings, strict=True):
+            kind = choose_kind(kind_probs[row], self.labels, reading)
+            if kind != class_id[row] and reader_reads(self.labels[kind]):
+                moved.append(row)  # read again where the new kind prints its value
+            class_id[row] = kind
+            number = number_for(self.labels[kind], reading)
+            if number is not None:
+                value[row], confidence[row] = number, reading.confidence
+        if moved:
+            again = self.reader.read(image, xyxy[moved], [self.labels[k] for k in class_id[moved]])
+            for row, reading in zip(moved, again, strict=True):
+                number = number_for(self.labels[class_id[row]], reading)
+                if number is not None:
+                    value[row], confidence[row] = number, reading.confidence
+        return value, confidence
 
 
 def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 1.0, max_offset: float = 0.75
@@ -549,10 +536,13 @@ def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 
 
 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
-                  **kwargs) -> OnnxDetector | TwoStageDetector:
+                  reader: str | Path | bool | None = None, **kwargs) -> OnnxDetector | TwoStageDetector:
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
     classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
-    ``conf`` defaults to the model's ``astute_conf``."""
+    ``conf`` defaults to the model's ``astute_conf``. A two-stage detector reads values with ``reader`` (a
+    reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model (``none``: no
+    reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
+    value classes)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or _default_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -564,17 +554,44 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
         return detector
     contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
-                            float(detector.metadata.get("astute_min_confidence", 0.0)))
+                            float(detector.metadata.get("astute_min_confidence", 0.0)),
+                            reader=load_reader(reader_path(path, detector.metadata, reader), threads))
+
+
+def reader_path(model: Path, metadata: dict[str, str], reader: str | Path | bool | None) -> Path | None:
+    """Which value reader a model uses (see :func:`load_detector`), or None for none."""
+    if reader is False:
+        return None
+    if reader is not None and reader is not True:
+        return Path(reader)
+    named = metadata.get("astute_reader")
+    if named == "none":  # the model's classes carry the values; no reader
+        return None
+    if named:
+        return model.parent / named
+    return READER_MODEL if READER_MODEL.is_file() or reader is True else None
+
+
+def load_reader(path: Path | None, threads: int | None = None) -> Reader | None:
+    """The value reader of an ONNX file (imported only when there is one), or None.
+
+    Raises:
+        ValueError: the file is missing or cannot be loaded.
+    """
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise ValueError(f"Cannot load value reader {str(path)!r}: no such file")
+    try:
+        from astute_cli.reader import ValueReader
+    except ImportError as error:
+        raise ValueError(f"Cannot load value reader {str(path)!r}: {error}") from None
+    reader = ValueReader(path, threads)
+    if getattr(reader, "path", None) is None:
+        reader.path = Path(path)  # names the reader's file (benchmark caches tell readers apart by it)
+    return reader
 
 
 def _default_threads() -> int | None:
     value = os.environ.get("ASTUTE_THREADS")
     return int(value) if value else None
-
-
-def model_info(path: str | Path | None = None) -> dict:
-    """What a bundled or given model says about itself (for model cards and `benchmark`)."""
-    detector = load_detector(path)
-    base = detector.detector if isinstance(detector, TwoStageDetector) else detector
-    return {"path": str(base.path), "labels": len(detector.labels), "input_hw": base.input_hw,
-            "tile": base.tile, "roi": base.roi, "zoom": base.zoom, "metadata": json.loads(json.dumps(base.metadata))}

@@ -1,4 +1,9 @@
-"""Where Astute keeps its files: the package's bundled assets, the user's cache, the shared data."""
+"""Where Astute keeps its files: the package's bundled assets, the user's cache, the read-only data folder.
+
+Nothing here points into a developer's workspace, and nothing is ever written into the package: caches go to
+``ASTUTE_HOME``; the data folder is found from the folder Astute runs in (the project root) unless
+``ASTUTE_DATA`` names it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,6 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 MODELS_DIR = PACKAGE_DIR / "models"
 CLIPS_DIR = PACKAGE_DIR / "clips"
-DATA_DIR = PACKAGE_DIR / "data"
-PROJECT_ROOT = PACKAGE_DIR.parent
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def astute_home() -> Path:
@@ -21,5 +23,6 @@ def astute_home() -> Path:
 
 
 def shared_data() -> Path:
-    """The read-only data folder beside the project (``ASTUTE_DATA`` overrides)."""
-    return Path(os.environ.get("ASTUTE_DATA") or SHARED_DATA)
+    """The read-only data folder: ``ASTUTE_DATA``, else ``../shared/data`` from the current folder (the project
+    root, where the Makefile, CI and the docs run every command)."""
+    return Path(os.environ.get("ASTUTE_DATA") or Path.cwd().parent / "shared" / "data")

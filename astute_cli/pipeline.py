@@ -14,13 +14,14 @@ from typing import Protocol
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.render import draw
-from astute_cli.sink import VideoSink, write_json_atomic
+from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
+from astute_cli.sink import VideoSink
 from astute_cli.source import frames, probe
 from astute_cli.types import Announcement, Detections, VideoInfo
 
-END_OF_LIMIT_SIGNS = {"3_25", "3_31"}  # end of the speed limit / of all restrictions
 BANNER_S = 3.0
 
 
@@ -41,6 +42,7 @@ class AnnotateResult:
     frames: int
     seconds: float
     announcements: list[Announcement] = field(default_factory=list)
+    report: Path | None = None
 
     @property
     def fps(self) -> float:
@@ -63,9 +65,9 @@ class Overlay:
         for a in announcements:
             self._announced[a.track_id] = a
             self._banner = (a.t, a.text)
-            if a.sign == "3_24" and a.value is not None:
+            if a.sign == signs.SPEED_LIMIT_SIGN and a.value is not None:
                 self.speed_limit = int(a.value)
-            elif a.sign in END_OF_LIMIT_SIGNS:
+            elif a.sign in signs.ENDS_SPEED_LIMIT:
                 self.speed_limit = None
 
     def captions(self, detections: Detections, frame_width: int) -> list[str]:
@@ -85,6 +87,8 @@ class Overlay:
             voted = self.label_of(track) if self.label_of is not None and track >= 0 else None
             class_id = int(detections.class_id[i]) if voted is None else voted
             code, value = signs.parse_label(self.labels[class_id])
+            if value is None and detections.value is not None and not np.isnan(detections.value[i]):
+                value = float(detections.value[i])  # the number this view reads (a detector that reads values)
             text = signs.phrase(code, value, self.lang)
         size_m = signs.lookup(code).size_m
         metres = distance_m(float(detections.width[i]), frame_width, size_m, self.hfov_deg)
@@ -94,7 +98,8 @@ class Overlay:
 def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=None,
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
              hfov_deg: float = DEFAULT_HFOV_DEG,
-             on_frame: Callable[[int, int], None] | None = None) -> AnnotateResult:
+             on_frame: Callable[[int, int], None] | None = None,
+             report: str | Path | bool = True) -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -108,14 +113,19 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         lang: ``ru`` or ``en``, for captions.
         hfov_deg: the camera's horizontal field of view, for the distance estimate.
         on_frame: called with (frames done, frames in total or 0) after each frame.
+        report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
     """
     video = Path(video)
     info = probe(video)
     out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
     events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    report_html = default_report_path(out) if report is True else Path(report) if report else None
+    if report_html is not None:
+        check_writable(report_html)  # a bad path fails before the first frame
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None))
     announcements: list[Announcement] = []
+    thumbnails: dict[tuple[int, int], bytes] = {}  # each alert's sign as it was seen, for the report
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
@@ -123,6 +133,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
             overlay.update(new)
             announcements += new
+            if report_html is not None:
+                thumbnails.update({(a.frame_index, a.track_id): thumbnail_jpeg(frame, a.xyxy) for a in new})
             t = index / info.fps
             sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                             overlay.banner(t)))
@@ -134,8 +146,11 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
-    write_json_atomic(events, events_document(video, info, count, announcements))
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements)
+    document = events_document(video, info, count, announcements)
+    write_json_atomic(events, document)
+    if report_html is not None:
+        write_report(document, out, thumbnails, report_html, lang)
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html)
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer

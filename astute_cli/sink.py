@@ -6,16 +6,16 @@ Ctrl-C never leaves a partial file behind.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 
-from astute_cli.types import VideoInfo, ffmpeg_exe
+from astute_cli.ffmpeg import RawVideoWriter, mux_command, raw_video_command, run_ffmpeg
+from astute_cli.files import atomic_path
+from astute_cli.types import VideoInfo
 
 
 class VideoSink:
@@ -40,7 +40,7 @@ class VideoSink:
         self.crf = crf
         self.preset = preset
         self.frames_written = 0
-        self._proc: subprocess.Popen | None = None
+        self._writer: RawVideoWriter | None = None
         self._video_tmp: Path | None = None
         self._alerts_wav: Path | None = None
         self._original_audio: Path | None = None
@@ -54,30 +54,23 @@ class VideoSink:
         fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".video.mp4", dir=folder)
         os.close(fd)
         self._video_tmp = Path(name)
-        width, height = self.info.resolution_wh
-        command = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{self.info.fps:.6g}",
-            "-i", "-",
+        command = raw_video_command(self.info.resolution_wh, self.info.fps, [
             # yuv420p needs even sides: pad odd sizes by one pixel rather than distort them
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
             "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
             "-an", str(self._video_tmp),
-        ]
-        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        ])
+        self._writer = RawVideoWriter(command).start()
         return self
 
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR frame of the size given in ``info``."""
-        if self._proc is None or self._proc.stdin is None:
+        if self._writer is None:
             raise RuntimeError("VideoSink.write() outside its `with` block")
         expected = (self.info.height, self.info.width, 3)
         if frame.shape != expected:
             raise ValueError(f"Frame of shape {frame.shape} written to a sink of shape {expected}")
-        try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
-        except BrokenPipeError as error:
-            raise RuntimeError(f"ffmpeg stopped: {self._stderr()}") from error
+        self._writer.write(frame)
         self.frames_written += 1
 
     def set_audio(self, alerts_wav: Path | None, original: Path | None) -> None:
@@ -96,70 +89,18 @@ class VideoSink:
                 self._video_tmp.unlink(missing_ok=True)
 
     def _finish_video(self, failed: bool) -> None:
-        proc = self._proc
-        if proc is None:
+        writer = self._writer
+        if writer is None:
             return
         if failed:
-            proc.kill()
-            proc.wait()
+            writer.kill()
             return
-        assert proc.stdin is not None
-        proc.stdin.close()
-        if proc.wait() != 0:
-            raise RuntimeError(f"ffmpeg could not encode the video: {self._stderr()}")
+        if writer.finish() != 0:
+            raise RuntimeError(f"ffmpeg could not encode the video: {writer.last_error()}")
         if self.frames_written == 0:
             raise ValueError("No frames were written")
 
     def _mux_to_target(self) -> None:
         assert self._video_tmp is not None
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self._video_tmp.parent)
-        os.close(fd)
-        final_tmp = Path(name)
-        try:
+        with atomic_path(self.path, prefix=f".{self.path.stem}.", suffix=".mp4") as final_tmp:
             run_ffmpeg(mux_command(self._video_tmp, final_tmp, self._alerts_wav, self._original_audio))
-            os.replace(final_tmp, self.path)
-        finally:
-            final_tmp.unlink(missing_ok=True)
-
-    def _stderr(self) -> str:
-        if self._proc is None or self._proc.stderr is None:
-            return ""
-        text = self._proc.stderr.read().decode(errors="replace").strip()
-        return text.splitlines()[-1] if text else "no message"
-
-
-def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path | None) -> list[str]:
-    """The ffmpeg command that puts the video, the original sound and the alerts into one faststart MP4."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video)]
-    inputs = [p for p in (original, alerts_wav) if p is not None]
-    for path in inputs:
-        command += ["-i", str(path)]
-    command += ["-map", "0:v:0", "-c:v", "copy"]
-    if len(inputs) == 2:
-        # alerts over the original sound; duration=first keeps the original's length, normalize=0 its level
-        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=first:normalize=0[a]", "-map", "[a]"]
-    elif len(inputs) == 1:
-        command += ["-map", "1:a:0"]
-    if inputs:
-        command += ["-c:a", "aac", "-b:a", "128k", "-shortest"]
-    return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]
-
-
-def run_ffmpeg(command: list[str]) -> None:
-    """Run ffmpeg; raise RuntimeError with its last error line on failure."""
-    proc = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        raise RuntimeError(f"ffmpeg failed: {lines[-1] if lines else proc.returncode}")
-
-
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)

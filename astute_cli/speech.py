@@ -24,6 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
+from astute_cli.files import atomic_path
+
 ESPEAK_RATE_WPM = 170
 ALERT_GAP_S = 0.2
 ENGINES = ("espeak", "gtts", "none")
@@ -191,7 +193,7 @@ class GTTSSpeaker:
 
 
 def _decode_audio(data: bytes, sample_rate: int) -> np.ndarray:
-    from astute_cli.types import ffmpeg_exe
+    from astute_cli.ffmpeg import ffmpeg_exe
 
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
                "-f", "f32le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
@@ -242,10 +244,9 @@ class CachedSpeaker:
 
     def _store(self, path: Path, samples: np.ndarray) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".speech.", suffix=".npy", dir=path.parent)
-        with os.fdopen(fd, "wb") as file:
+        # atomic: concurrent runs never read half a file
+        with atomic_path(path, prefix=".speech.", suffix=".npy") as temp, open(temp, "wb") as file:
             np.save(file, samples)
-        os.replace(temp, path)  # atomic: concurrent runs never read half a file
 
 
 def make_speaker(engine: str = "espeak", cache: bool = True) -> Speaker:

@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from astute_cli.paths import PACKAGE_DIR, PROJECT_ROOT, astute_home
+from astute_cli.paths import PACKAGE_DIR, astute_home
 
-EXPERIMENTS_DIR = PROJECT_ROOT / "benchmarks" / "experiments"
-RUNS_DIR = PROJECT_ROOT / "runs"
+EXPERIMENTS_DIR = Path("benchmarks") / "experiments"
+"""Default folder of the experiment logs, relative to the current folder (the project root); never the package."""
+RUNS_DIR = Path("runs")
+"""Default folder of ultralytics' runs, relative to the current folder (the project root); never the package."""
 TASKS = ("detect", "classify")
 _LOG_FILES = ("args.yaml", "results.csv", "results.png", "confusion_matrix.png", "confusion_matrix_normalized.png",
               "BoxPR_curve.png", "BoxF1_curve.png", "BoxP_curve.png", "BoxR_curve.png", "labels.jpg")
@@ -73,7 +75,7 @@ def resolve_data(data: str | Path, task: str = "detect", work_dir: Path | None =
 
     Args:
         data: a YOLO ``data.yaml``, a folder holding one, a classification folder, or any real data set
-            that :func:`astute_cli.datasets.load_any` reads (converted to YOLO under ``work_dir``).
+            that :func:`astute_cli.labels.formats.load_any` reads (converted to YOLO under ``work_dir``).
         task: ``detect`` or ``classify``.
         work_dir: where a converted data set is written [default: ``$ASTUTE_HOME/datasets/<name>``].
 
@@ -97,13 +99,11 @@ def resolve_data(data: str | Path, task: str = "detect", work_dir: Path | None =
 
 
 def _convert_to_yolo(path: Path, work_dir: Path | None) -> Path:
-    try:
-        from astute_cli import datasets
-    except ImportError as error:
-        raise ValueError(f"Not a YOLO data set and no converter available: {str(path)!r}") from error
+    from astute_cli.labels import formats
+
     out = work_dir or astute_home() / "datasets" / path.stem
-    dataset = datasets.load_any(path)
-    written = datasets.to_yolo(dataset, out)
+    dataset = formats.load_any(path)
+    written = formats.to_yolo(dataset, out)
     written = Path(written) if written is not None else out
     return written if written.suffix in (".yaml", ".yml") else written / "data.yaml"
 
@@ -196,10 +196,10 @@ def _train_args(data: Path, task: str, imgsz: int, epochs: int, batch: int, devi
 
 def class_count(data_yaml: str | Path) -> int:
     """How many classes a YOLO ``data.yaml`` names (``names:`` as a list or a mapping, or ``nc:``); 0 if unknown."""
-    from astute_cli.datasets import _read_simple_yaml
+    from astute_cli.labels.formats import read_simple_yaml
 
     try:
-        spec = _read_simple_yaml(Path(data_yaml))
+        spec = read_simple_yaml(Path(data_yaml))
     except (OSError, ValueError):
         return 0
     if spec["names"]:
@@ -264,7 +264,7 @@ def log_experiment(save_dir: Path, experiments_dir: str | Path | None, data: Pat
     Returns:
         The experiment folder.
     """
-    out = Path(experiments_dir or EXPERIMENTS_DIR) / save_dir.name
+    out = Path(experiments_dir or EXPERIMENTS_DIR).resolve() / save_dir.name
     out.mkdir(parents=True, exist_ok=True)
     for file_name in _LOG_FILES:
         if (save_dir / file_name).exists():

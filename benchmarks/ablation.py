@@ -16,8 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
-from astute_cli.benchmark import default_stages, evaluate
 from astute_cli.detector import TwoStageDetector, load_detector
+from astute_cli.eval import default_stages, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 RTSD = ROOT.parent / "shared" / "data" / "rtsd-sample" / "annotations.json"

@@ -25,7 +25,8 @@ const v = document.getElementById('v'), out = document.getElementById('out');
 v.addEventListener('loadeddata', () => {{ v.currentTime = Math.min(1, v.duration / 2); }});
 v.addEventListener('seeked', () => {{ out.textContent = JSON.stringify(
   {{ok: true, width: v.videoWidth, height: v.videoHeight, duration: v.duration}}); }});
-v.addEventListener('error', () => {{ out.textContent = JSON.stringify({{ok: false, code: v.error && v.error.code}}); }});
+v.addEventListener('error', () => {{ out.textContent = JSON.stringify(
+  {{ok: false, code: v.error && v.error.code}}); }});
 </script></body></html>"""
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

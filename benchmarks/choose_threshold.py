@@ -22,18 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from astute_cli.benchmark import score_frame
+from astute_cli.boxes import box_iou
 from astute_cli.detector import (
     OnnxDetector,
     TwoStageDetector,
-    box_iou,
-    is_mounted_plate,
     load_detector,
     plates_under_signs,
 )
+from astute_cli.eval.frames import score_frame
 from astute_cli.export import write_metadata
 from astute_cli.paths import MODELS_DIR
-from astute_cli.signs import parse_label
+from astute_cli.signs import is_mounted_plate, parse_label
 from astute_cli.synth import scene
 
 SEED = 424242

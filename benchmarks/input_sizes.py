@@ -27,8 +27,8 @@ from pathlib import Path
 
 import cv2
 
-from astute_cli.benchmark import _image_path, evaluate_frames
 from astute_cli.detector import TwoStageDetector, load_detector
+from astute_cli.eval.frames import evaluate_frames, image_path
 from astute_cli.export import astute_metadata, export_onnx, read_metadata, write_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def accuracy(detector, rtsd: Path) -> dict:
 
 def speed(detector, rtsd: Path, threads: int, n: int) -> dict:
     data = json.loads(rtsd.read_text(encoding="utf-8"))
-    frames = [cv2.imread(str(_image_path(rtsd, im["file_name"]))) for im in data["images"][:n]]
+    frames = [cv2.imread(str(image_path(rtsd, im["file_name"]))) for im in data["images"][:n]]
     frames = [f for f in frames if f is not None]
     detector.detect(frames[0])
     times = []

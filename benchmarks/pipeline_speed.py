@@ -21,12 +21,12 @@ from pathlib import Path
 
 from astute_cli.announcer import Announcer
 from astute_cli.detector import load_detector
+from astute_cli.ffmpeg import ffmpeg_exe
 from astute_cli.paths import CLIPS_DIR
 from astute_cli.pipeline import annotate
 from astute_cli.source import frames, probe
 from astute_cli.speech import make_speaker
 from astute_cli.tracker import Tracker
-from astute_cli.types import ffmpeg_exe
 
 
 def rss_mb() -> float:

@@ -30,7 +30,7 @@ def make_video(path: Path, n_frames: int = 12, size_wh: tuple[int, int] = (96, 6
 
     import numpy as np
 
-    from astute_cli.types import ffmpeg_exe
+    from astute_cli.ffmpeg import ffmpeg_exe
 
     width, height = size_wh
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
@@ -70,3 +70,20 @@ def read_frames(path: Path) -> list:
         frames.append(frame)
     cap.release()
     return frames
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+BAD_VIDEOS = [
+    pytest.param(lambda p: p / "missing.mp4", "No such video", id="missing"),
+    pytest.param(lambda p: write_file(p / "empty.mp4", b""), "Empty video", id="empty"),
+    pytest.param(lambda p: write_file(p / "junk.mp4", b"not a video at all" * 50), "Cannot open video",
+                 id="not-a-video"),
+    pytest.param(lambda p: write_file(p / "notes.txt", b"hello"), "Unsupported video format", id="unsupported-suffix"),
+    pytest.param(lambda p: p, "Is a folder", id="folder"),
+]
+"""(make(tmp_path) -> path, the message it must produce): bad inputs every video reader must refuse in one line."""
+

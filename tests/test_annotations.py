@@ -6,7 +6,7 @@ from contextlib import ExitStack as DoesNotRaise
 import numpy as np
 import pytest
 
-from astute_cli.annotations import (
+from astute_cli.labels.clips import (
     ClipLabels,
     SignTrack,
     first_readable,

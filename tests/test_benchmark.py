@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from astute_cli import benchmark as bench
-from astute_cli.annotations import ClipLabels, SignTrack
-from astute_cli.benchmark import BenchmarkResult, evaluate, evaluate_clip, score_alerts, summarize_clips
+from astute_cli import eval as bench
 from astute_cli.cli import app
+from astute_cli.eval import BenchmarkResult, evaluate, evaluate_clip, score_alerts, summarize_clips
+from astute_cli.labels.clips import ClipLabels, SignTrack
+from astute_cli.signs import parse_label
 from astute_cli.types import Announcement, Detections
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def fake_stages(labels, fps):
 
 
 def alert(frame: int, label: str, box, fps: float = 10.0) -> Announcement:
-    sign, value = bench.parse_label(label)
+    sign, value = parse_label(label)
     return Announcement(frame_index=frame, t=frame / fps, track_id=0, class_id=0, label=label, sign=sign,
                         value=value, unit=None, text=label, xyxy=tuple(float(v) for v in box))
 
@@ -184,7 +185,7 @@ def sign_every_frame() -> list[Detections]:
     pytest.param(5.0, 6, 0, id="every-2nd"),
 ])
 def test_evaluate_clip_runs_the_stages(tmp_path, video_factory, eval_fps, calls, alert_frame):
-    from astute_cli.annotations import load_clip_labels
+    from astute_cli.labels.clips import load_clip_labels
 
     detector = FakeDetector(sign_every_frame())
     labels = load_clip_labels(clip_on_disk(tmp_path, video_factory))
@@ -248,7 +249,8 @@ def test_bundled_model_recall_not_below_baseline():
     baseline = BenchmarkResult.load(baseline_path)
     if baseline.clips is None:
         pytest.skip("baseline has no clip section")
-    result = evaluate(None, [ROOT / "annotations"], detector=detector)
+    clips = [ROOT / "annotations" / f"{clip}.labels.json" for clip in baseline.clips.per_clip]
+    result = evaluate(None, clips, detector=detector)  # the baseline's clips (later clips are not in it)
     for clip, row in baseline.clips.per_clip.items():
         if row["sign_recall"] is None:
             continue
@@ -257,7 +259,7 @@ def test_bundled_model_recall_not_below_baseline():
 
 
 def test_cache_replays_detections(tmp_path, video_factory):
-    from astute_cli.annotations import load_clip_labels
+    from astute_cli.labels.clips import load_clip_labels
 
     labels = load_clip_labels(clip_on_disk(tmp_path, video_factory))
     first = evaluate_clip(FakeDetector(sign_every_frame()), labels, fake_stages, cache_dir=tmp_path / "cache")
@@ -277,13 +279,13 @@ def test_cache_key_tells_two_stage_models_apart(tmp_path):
         folder.mkdir()
         make_classifier_onnx(folder / "c.onnx", probs, ["5_19_1", "3_24_n60"])
         model = make_detector_onnx(folder / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
-        keys[name] = bench._model_key(load_detector(model, tile=0))
+        keys[name] = bench.model_key(load_detector(model, tile=0))
     detector = load_detector(tmp_path / "a" / "d.onnx", tile=0)
     detector.min_confidence = 0.5
-    keys["a, other threshold"] = bench._model_key(detector)
-    keys["a, zoomed"] = bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=64, zoom="2"))
+    keys["a, other threshold"] = bench.model_key(detector)
+    keys["a, zoomed"] = bench.model_key(load_detector(tmp_path / "a" / "d.onnx", tile=64, zoom="2"))
     assert len(set(keys.values())) == 4, keys
-    assert keys["a"] == bench._model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))
+    assert keys["a"] == bench.model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))
 
 
 def _load_script(name: str):

@@ -6,25 +6,16 @@ import pytest
 from typer.testing import CliRunner
 
 from astute_cli.cli import app
-from tests.conftest import make_video
+from tests.conftest import BAD_VIDEOS, make_video, write_file
 
 runner = CliRunner()
 
+# annotate takes folders of videos: an empty folder is refused as such
+CLI_BAD_VIDEOS = [p for p in BAD_VIDEOS if p.id != "folder"] + [
+    pytest.param(lambda p: p, "No video files in", id="empty-folder")]
 
-def _file(path, data: bytes):
-    path.write_bytes(data)
-    return path
 
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        pytest.param(lambda p: p / "missing.mp4", "No such video", id="missing"),
-        pytest.param(lambda p: _file(p / "empty.mp4", b""), "Empty video", id="empty"),
-        pytest.param(lambda p: _file(p / "junk.mp4", b"\x00junk" * 100), "Cannot open video", id="not-a-video"),
-        pytest.param(lambda p: _file(p / "a.txt", b"text"), "Unsupported video format", id="unsupported"),
-    ],
-)
+@pytest.mark.parametrize(("make", "message"), CLI_BAD_VIDEOS)
 def test_annotate_bad_input_is_one_line_and_nonzero(tmp_path, make, message):
     result = runner.invoke(app, ["annotate", str(make(tmp_path)), "--no-voice"])
     assert result.exit_code == 1
@@ -35,7 +26,7 @@ def test_annotate_bad_input_is_one_line_and_nonzero(tmp_path, make, message):
 
 def test_annotate_unreadable_model(tmp_path):
     video = make_video(tmp_path / "v.mp4")
-    model = _file(tmp_path / "model.onnx", b"this is not onnx")
+    model = write_file(tmp_path / "model.onnx", b"this is not onnx")
     result = runner.invoke(app, ["annotate", str(video), "--model", str(model), "--no-voice"])
     assert result.exit_code == 1
     assert "model" in result.output.lower()
@@ -74,10 +65,12 @@ def _tiny_model(tmp_path):
         pytest.param(["--lang", "en"], "Speed limit 60 km/h", id="en-spoken"),
     ],
 )
-def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
+def test_annotate_end_to_end_with_a_tiny_model(tmp_path, monkeypatch, args, text):
     import json
 
-    from astute_cli.types import has_audio_stream
+    from astute_cli.ffmpeg import has_audio_stream
+
+    monkeypatch.setattr("astute_cli.detector.READER_MODEL", tmp_path / "no-reader.onnx")  # value from its classes
 
     video = make_video(tmp_path / "drive.mp4", n_frames=15, size_wh=(160, 96), fps=10.0)
     out = tmp_path / "out" / "annotated.mp4"

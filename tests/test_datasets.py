@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from astute_cli.datasets import load_any, to_yolo
+from astute_cli.labels.formats import load_any, to_yolo
 
 
 def _image(folder, name="a.jpg", size=(100, 80)):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astute_cli.annotations import load_clip_labels
 from astute_cli.geometry import focal_px
+from astute_cli.labels.clips import load_clip_labels
 from astute_cli.synth.drive import (
     Camera,
     PlacedSign,

@@ -16,7 +16,9 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from astute_cli import export  # noqa: E402
 from astute_cli.cli import app  # noqa: E402
-from astute_cli.export import Int8Recipe, LabelledFrame  # noqa: E402
+from astute_cli.eval.selfcheck import LabelledFrame  # noqa: E402
+from astute_cli.export import Int8Recipe  # noqa: E402
+from astute_cli.files import current_umask  # noqa: E402
 from tests.onnx_factories import make_detector_onnx as make_scripted_detector  # noqa: E402
 
 TRUTH = [22, 22, 42, 42]  # the labelled sign of the scripted check frames
@@ -149,7 +151,7 @@ def test_write_metadata_keeps_existing_keys(tiny):
     assert meta["names"].startswith("{0:")
     assert meta["astute_tile"] == "640"
     assert json.loads(meta["astute_values"]) == {"classes": {}}
-    assert tiny.stat().st_mode & 0o777 == 0o666 & ~export._umask()  # not mkstemp's 0600
+    assert tiny.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # not mkstemp's 0600
 
 
 def test_quantize_int8_keeps_metadata_and_answers(tmp_path, tiny, calib):
@@ -345,22 +347,6 @@ def test_refused_int8_leaves_the_previous_file(tmp_path, scripted_int8):
         export.export_and_check(fp32, tmp_path / "q.onnx", int8=True)
     assert (tmp_path / "q.onnx").read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fp32.onnx", "q.onnx"]
-
-
-@pytest.mark.parametrize(
-    ("truth", "found", "expected"),
-    [
-        pytest.param([TRUTH], [TRUTH], 1, id="same"),
-        pytest.param([TRUTH], [[24, 22, 44, 42]], 1, id="shifted-iou-0.82"),
-        pytest.param([TRUTH], [[32, 22, 52, 42]], 0, id="half-overlap-iou-0.33"),
-        pytest.param([TRUTH, TRUTH], [TRUTH], 1, id="one-to-one"),
-        pytest.param([], [TRUTH], 0, id="no-truth"),
-        pytest.param([TRUTH], [], 0, id="nothing-found"),
-    ],
-)
-def test_match_count(truth, found, expected):
-    as_boxes = lambda rows: np.float32(rows).reshape(-1, 4)  # noqa: E731
-    assert export.match_count(as_boxes(truth), as_boxes(found), iou=0.5) == expected
 
 
 def test_cli_export_int8_from_onnx(tmp_path, tiny, calib, monkeypatch):

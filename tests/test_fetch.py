@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from astute_cli.cli import app
 from astute_cli.fetch import FetchOptions, explain, fetch, format_selector, parse_section
-from astute_cli.types import ffmpeg_exe
+from astute_cli.ffmpeg import ffmpeg_exe
 
 runner = CliRunner()
 

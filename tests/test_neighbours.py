@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astute_cli.detector import OnnxDetector, _join_seams, holds_parts, nms, square_crops
+from astute_cli.boxes import holds_parts, nms
+from astute_cli.detector import OnnxDetector, _join_seams, square_crops
 from astute_cli.types import Detections
 from tests.onnx_factories import make_detector_onnx
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from astute_cli.ffmpeg import has_audio_stream
 from astute_cli.pipeline import annotate, events_document, run_stages
-from astute_cli.types import has_audio_stream
 from tests.conftest import make_video, read_frames
 from tests.fakes import FakeDetector, FakeSpeaker, FirstSightAnnouncer, IdentityTracker, make_detections
 
@@ -54,8 +54,8 @@ def test_annotate_writes_video_events_and_audio(tmp_path, audio, speaker, expect
     assert document["events"][0]["sign"] == "3_24_n60"
     if speaker is not None:
         assert speaker.said == [("sign 3_24_n60", "ru")]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive.astute.events.json", "drive.astute.mp4",
-                                                          "drive.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive.astute.events.json", "drive.astute.html",
+                                                          "drive.astute.mp4", "drive.mp4"]
 
 
 def test_annotate_draws_on_frames(tmp_path):

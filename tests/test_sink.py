@@ -6,8 +6,10 @@ import wave
 import numpy as np
 import pytest
 
-from astute_cli.sink import VideoSink, write_json_atomic
-from astute_cli.types import VideoInfo, ffmpeg_exe, has_audio_stream
+from astute_cli.ffmpeg import ffmpeg_exe, has_audio_stream
+from astute_cli.files import write_json_atomic
+from astute_cli.sink import VideoSink
+from astute_cli.types import VideoInfo
 from tests.conftest import make_video, read_frames
 
 

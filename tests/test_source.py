@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from astute_cli.source import frames, is_stream, probe
-from tests.conftest import make_video
+from tests.conftest import BAD_VIDEOS, make_video
 
 
 @pytest.mark.parametrize(
@@ -36,22 +36,7 @@ def test_frames_stops_cleanly_when_consumer_breaks(tmp_path):
             break  # the decoder thread must not hang
 
 
-def _file(path, data: bytes):
-    path.write_bytes(data)
-    return path
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        pytest.param(lambda p: p / "missing.mp4", "No such video", id="missing"),
-        pytest.param(lambda p: _file(p / "empty.mp4", b""), "Empty video", id="empty"),
-        pytest.param(lambda p: _file(p / "junk.mp4", b"not a video at all" * 50), "Cannot open video",
-                     id="not-a-video"),
-        pytest.param(lambda p: _file(p / "notes.txt", b"hello"), "Unsupported video format", id="unsupported-suffix"),
-        pytest.param(lambda p: p, "Is a folder", id="folder"),
-    ],
-)
+@pytest.mark.parametrize(("make", "message"), BAD_VIDEOS)
 def test_probe_rejects_bad_input(tmp_path, make, message):
     with pytest.raises(ValueError, match=message):
         probe(make(tmp_path))

@@ -68,7 +68,7 @@ def test_resolve_data(tmp_path, layout, task, expected, expectation):
 
 
 def test_resolve_data_converts_coco_to_yolo(tmp_path):
-    pytest.importorskip("astute_cli.datasets")
+    pytest.importorskip("astute_cli.labels.formats")
     (tmp_path / "coco" / "images").mkdir(parents=True)
     images, annotations = [], []
     for i in range(3):

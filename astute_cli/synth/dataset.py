@@ -18,11 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from astute_cli.labels.formats import data_yaml, write_coco, yolo_row
+from astute_cli.signs import BACKGROUND_LABEL
 from astute_cli.synth import scene, streets
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
 GENERATOR_VERSION = "1.0"
-BACKGROUND = "background"
+BACKGROUND = BACKGROUND_LABEL
 
 
 @dataclass(frozen=True)
@@ -107,44 +109,18 @@ def make_detector_set(out: str | Path, spec: DetectorSpec, workers: int = 1, coc
         split = "val" if index >= spec.n - n_val else "train"
         stem = f"{index:06d}"
         cv2.imwrite(str(out / "images" / split / f"{stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        rows = [_yolo_row(index_of["sign" if spec.classes == "one" else lab], b, image.shape) for b, lab in
+        rows = [yolo_row(index_of["sign" if spec.classes == "one" else lab], b, image.shape) for b, lab in
                 zip(boxes, labels)]
         (out / "labels" / split / f"{stem}.txt").write_text("".join(rows))
         counts.update(labels)
         records.append((split, stem, image.shape, boxes, labels))
-    (out / "data.yaml").write_text(_data_yaml(out, names))
+    (out / "data.yaml").write_text(data_yaml(out, names))
     if coco:
-        _write_coco(out, names, records)
+        write_coco(out, names, records)
     _samples_mosaic(out, records[:16])
     manifest = _manifest("detector", spec.__dict__, counts, time.perf_counter() - started, spec.n)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
-
-
-def _yolo_row(class_index: int, box: np.ndarray, shape: tuple[int, ...]) -> str:
-    h, w = shape[:2]
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return f"{class_index} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
-
-
-def _data_yaml(out: Path, names: list[str]) -> str:
-    lines = [f"path: {out.resolve()}", "train: images/train", "val: images/val", "names:"]
-    lines += [f"  {i}: '{n}'" for i, n in enumerate(names)]
-    return "\n".join(lines) + "\n"
-
-
-def _write_coco(out: Path, names: list[str], records: list) -> None:
-    images, annotations = [], []
-    for image_id, (split, stem, shape, boxes, labels) in enumerate(records, 1):
-        images.append({"id": image_id, "file_name": f"{split}/{stem}.jpg", "width": shape[1], "height": shape[0]})
-        for b, lab in zip(boxes, labels):
-            x1, y1, x2, y2 = (float(v) for v in b)
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "iscrowd": 0,
-                                "category_id": (names.index(lab) if lab in names else 0) + 1,
-                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)})
-    categories = [{"id": i + 1, "name": n} for i, n in enumerate(names)]
-    document = {"images": images, "annotations": annotations, "categories": categories}
-    (out / "annotations.json").write_text(json.dumps(document))
 
 
 def _samples_mosaic(out: Path, records: list) -> None:

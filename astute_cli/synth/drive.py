@@ -16,7 +16,6 @@ match it, and the frames are piped to ffmpeg (H.264). Example::
 from __future__ import annotations
 
 import math
-import subprocess
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -25,8 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from astute_cli.annotations import ClipLabels, SignTrack, first_readable, parse_label, unit_of
-from astute_cli.geometry import DEFAULT_HFOV_DEG, SIGN_SIZE_M, focal_px
+from astute_cli.ffmpeg import RawVideoWriter, raw_video_command
+from astute_cli.geometry import DEFAULT_HFOV_DEG, focal_px
+from astute_cli.labels.clips import ClipLabels, SignTrack, first_readable, parse_label, unit_of
 
 CAMERA_HEIGHT_M = 1.3
 NEAR_M = 1.0
@@ -45,7 +45,6 @@ BACKGROUNDS: dict[str, tuple[str, float]] = {
     "solidYellowLeft": ("backgrounds/udacity-lanelines/test_images/solidYellowLeft.jpg", 0.60),
 }
 
-_SIZE_M = {"1_": 0.9, "2_1": 0.99, "2_4": 0.9, "2_5": 0.7, "5_": 0.6, "6_": 0.6, "8_": 0.7}
 SCENARIO_SIGNS = ("3_24_n40", "3_24_n60", "3_24_n90", "3_24_n20", "3_24_n70", "5_19_1", "2_1", "1_23",
                   "2_4", "3_27", "4_1_1", "5_16", "5_20", "3_13_r3.5", "3_13_r4.5", "3_11_n8", "3_1",
                   "1_17", "2_5", "3_20", "1_25", "3_2", "4_2_1", "5_15_1")
@@ -74,18 +73,10 @@ class PlacedSign:
 
 
 def sign_size_m(label: str) -> float:
-    """Width of a sign in metres (typesize II): the catalogue's value when it has one."""
-    code = parse_label(label)[0]
-    try:
-        from astute_cli.signs import lookup
+    """Width of a sign in metres (typesize II), from the catalogue."""
+    from astute_cli.signs import lookup
 
-        return float(lookup(code).size_m)
-    except (ImportError, KeyError, ValueError, AttributeError, TypeError):
-        pass  # catalogue not there yet, or a code it does not know: our table below
-    for prefix in sorted(_SIZE_M, key=len, reverse=True):
-        if code.startswith(prefix):
-            return _SIZE_M[prefix]
-    return SIGN_SIZE_M
+    return float(lookup(parse_label(label)[0]).size_m)
 
 
 def pictogram(label: str, size_px: int = 256) -> np.ndarray:
@@ -428,32 +419,25 @@ class _Encoder:
     """Raw BGR frames piped into the imageio-ffmpeg binary: H.264, yuv420p, faststart."""
 
     def __init__(self, path: Path, resolution_wh: tuple[int, int], fps: float, crf: int) -> None:
-        from astute_cli.types import ffmpeg_exe
-
         width, height = resolution_wh
         if width % 2 or height % 2:
             raise ValueError(f"Frame size must be even for H.264: {width}x{height}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
-                        "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", "-an",
-                        "-c:v", "libx264", "-preset", "medium", "-crf", str(crf), "-pix_fmt", "yuv420p",
-                        "-movflags", "+faststart", str(path)]
-        self.proc: subprocess.Popen | None = None
+        self.command = raw_video_command(resolution_wh, fps, [
+            "-an", "-c:v", "libx264", "-preset", "medium", "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", str(path)])
+        self.writer = RawVideoWriter(self.command)
 
     def __enter__(self) -> _Encoder:
-        self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.writer.start()
         return self
 
     def write(self, frame: np.ndarray) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+        self.writer.write(frame)
 
     def __exit__(self, *exc) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.close()
-        err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-        if self.proc.wait() != 0 and exc[0] is None:
-            raise RuntimeError(f"ffmpeg failed writing {self.command[-1]!r}: {err.strip()[-500:]}")
+        if self.writer.finish() != 0 and exc[0] is None:
+            raise RuntimeError(f"ffmpeg failed writing {self.command[-1]!r}: {self.writer.stderr_text()[-500:]}")
 
 
 def random_scenario(seed: int, duration_s: float = 10.0, speed_kmh: float = 60.0, n_signs: int | None = None,
@@ -541,6 +525,8 @@ class ClipSpec:
     duration_s: float
     background: str = "solidWhiteRight"
     seed: int = 0
+    signs: tuple[PlacedSign, ...] | None = None
+    """A fixed scenario; None: a random one from ``seed``."""
 
 
 STANDARD_CLIPS: tuple[ClipSpec, ...] = (
@@ -550,6 +536,16 @@ STANDARD_CLIPS: tuple[ClipSpec, ...] = (
     ClipSpec("drive_60kmh_5fps_720p", 60, 5, (1280, 720), 12.0, "test1", 4),
     ClipSpec("drive_90kmh_30fps_720p", 90, 30, (1280, 720), 6.0, "vehicle-detection", 5),
     ClipSpec("drive_60kmh_25fps_1080p_short", 60, 25, (1920, 1080), 4.0, "solidWhiteRight", 6),
+    # valued signs outside RTSD's class list: high speeds, heights and weights, a weight limit beside a speed limit
+    ClipSpec("values_speeds_90kmh_25fps_720p", 90, 25, (1280, 720), 9.0, "solidWhiteRight", 7, (
+        PlacedSign("3_24_n90", 4.3, 50.0, 2.3), PlacedSign("3_24_n110", 4.8, 115.0, 2.3),
+        PlacedSign("3_24_n130", -4.6, 180.0, 2.4))),
+    ClipSpec("values_limits_60kmh_25fps_720p", 60, 25, (1280, 720), 10.0, "solidWhiteRight", 8, (
+        PlacedSign("3_13_r3.8", 4.2, 38.0, 2.4), PlacedSign("3_11_n15", 4.6, 75.0, 2.3),
+        PlacedSign("3_13_r4.3", 4.0, 110.0, 2.4), PlacedSign("3_11_r7.5", 4.4, 145.0, 2.3))),
+    ClipSpec("values_pair_60kmh_25fps_720p", 60, 25, (1280, 720), 8.0, "test1", 9, (
+        PlacedSign("3_11_n15", 4.4, 45.0, 2.78, pole=False), PlacedSign("3_24_n50", 4.4, 45.0, 2.03),
+        PlacedSign("3_24_n100", 4.6, 95.0, 2.3), PlacedSign("3_13_r4.3", -4.4, 120.0, 2.4))),
 )
 """The committed set in ``annotations/`` (``astute make-clips annotations --standard``)."""
 
@@ -573,7 +569,8 @@ def make_clips(out_dir: str | Path, specs: list[ClipSpec] | tuple[ClipSpec, ...]
     out_dir = Path(out_dir)
     paths = []
     for spec in specs:
-        signs = random_scenario(spec.seed, spec.duration_s, spec.speed_kmh)
+        signs = list(spec.signs) if spec.signs is not None else random_scenario(spec.seed, spec.duration_s,
+                                                                                 spec.speed_kmh)
         labels_path = out_dir / f"{spec.name}.labels.json"
         render_drive(out_dir / f"{spec.name}.mp4", signs, spec.speed_kmh, spec.fps, spec.resolution_wh,
                      spec.duration_s, spec.background, spec.seed, crf=crf, labels_path=labels_path)

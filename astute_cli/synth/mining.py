@@ -58,7 +58,8 @@ def _detector(path: str):
 
 def mine_frame(spec: MiningSpec, index: int) -> list[tuple[str, np.ndarray]]:
     """(label, crop) pairs the detector cuts from synthetic frame ``index``."""
-    from astute_cli.detector import box_iou, square_crops
+    from astute_cli.boxes import box_iou
+    from astute_cli.detector import square_crops
 
     rng = np.random.default_rng([spec.seed, 7919, index])
     labels = [label for label in classifier_labels() if label != BACKGROUND]

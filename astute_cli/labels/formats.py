@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+from astute_cli.files import iter_images
 
 
 @dataclass
@@ -134,7 +134,7 @@ def load_yolo(path: Path) -> list[Sample]:
     yaml_path = path if path.is_file() else path / "data.yaml"
     if not yaml_path.exists():
         raise ValueError(f"{path}: no data.yaml")
-    config = _read_simple_yaml(yaml_path)
+    config = read_simple_yaml(yaml_path)
     root = Path(config.get("path") or yaml_path.parent)
     if not root.is_absolute():
         root = yaml_path.parent / root
@@ -150,7 +150,7 @@ def _yolo_split(image_dir: Path, names: dict) -> list[Sample]:
     import cv2
 
     samples = []
-    for image_path in sorted(p for p in image_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for image_path in iter_images(image_dir):
         label_path = Path(str(image_path.with_suffix(".txt")).replace(f"{os.sep}images{os.sep}",
                                                                       f"{os.sep}labels{os.sep}"))
         sample = Sample(image_path)
@@ -175,7 +175,7 @@ def _yolo_row(row: str, width: int, height: int, names: dict, where: str) -> tup
     return xyxy, str(names.get(cls, cls))
 
 
-def _read_simple_yaml(path: Path) -> dict:
+def read_simple_yaml(path: Path) -> dict:
     """The few keys of a YOLO data.yaml (path, train, val, names as a mapping or a list), without PyYAML."""
     config: dict = {}
     names: dict = {}
@@ -230,11 +230,36 @@ def to_yolo(samples: list[Sample], out: str | Path, names: list[str] | None = No
                 target.symlink_to(sample.image_path.resolve())
             except OSError:
                 cv2.imwrite(str(target), image)
-        h, w = image.shape[:2]
-        rows = [f"{index[lab]} {(b[0] + b[2]) / 2 / w:.6f} {(b[1] + b[3]) / 2 / h:.6f} {(b[2] - b[0]) / w:.6f} "
-                f"{(b[3] - b[1]) / h:.6f}\n" for b, lab in zip(sample.xyxy, sample.labels) if lab in index]
+        rows = [yolo_row(index[lab], b, image.shape) for b, lab in zip(sample.xyxy, sample.labels) if lab in index]
         (out / "labels" / split / f"{stem}.txt").write_text("".join(rows))
+    (out / "data.yaml").write_text(data_yaml(out, names))
+    return out / "data.yaml"
+
+
+def yolo_row(class_index: int, box: np.ndarray, shape: tuple[int, ...]) -> str:
+    """One YOLO label line: class, centre and size as fractions of an image of ``shape`` (xyxy pixels in)."""
+    h, w = shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return f"{class_index} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
+
+
+def data_yaml(out: Path, names: list[str]) -> str:
+    """The ``data.yaml`` of a YOLO set at ``out`` (images/train, images/val) with these class names."""
     lines = [f"path: {out.resolve()}", "train: images/train", "val: images/val", "names:"]
     lines += [f"  {i}: '{n}'" for i, n in enumerate(names)]
-    (out / "data.yaml").write_text("\n".join(lines) + "\n")
-    return out / "data.yaml"
+    return "\n".join(lines) + "\n"
+
+
+def write_coco(out: Path, names: list[str], records: list) -> None:
+    """``annotations.json`` beside a set: records are (split, stem, image shape, xyxy boxes, labels)."""
+    images, annotations = [], []
+    for image_id, (split, stem, shape, boxes, labels) in enumerate(records, 1):
+        images.append({"id": image_id, "file_name": f"{split}/{stem}.jpg", "width": shape[1], "height": shape[0]})
+        for b, lab in zip(boxes, labels):
+            x1, y1, x2, y2 = (float(v) for v in b)
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "iscrowd": 0,
+                                "category_id": (names.index(lab) if lab in names else 0) + 1,
+                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)})
+    categories = [{"id": i + 1, "name": n} for i, n in enumerate(names)]
+    document = {"images": images, "annotations": annotations, "categories": categories}
+    (out / "annotations.json").write_text(json.dumps(document))

@@ -197,11 +197,6 @@ def load_clip_labels(path: str | Path) -> ClipLabels:
     return ClipLabels.from_dict(data, path=path.resolve())
 
 
-def save_clip_labels(labels: ClipLabels, path: str | Path) -> Path:
-    """Write ``labels`` to ``path`` as JSON."""
-    return labels.save(path)
-
-
 def is_clip_labels(path: str | Path) -> bool:
     """True for a file that looks like clip labels (our JSON or a CVAT video XML)."""
     path = Path(path)

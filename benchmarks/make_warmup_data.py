@@ -5,7 +5,6 @@ Pastes GOST pictograms (../shared/data/signs/svg) at native dashcam sizes onto t
 Usage: python make_warmup_data.py OUT --n 3000 --seed 0
 """
 import argparse
-import io
 import json
 from multiprocessing import Pool
 from pathlib import Path
@@ -14,7 +13,7 @@ import cairosvg
 import cv2
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXCLUDE = {"test2.jpg", "straight_lines1.jpg", "challenge2.jpg"}  # frames that show a real (US) sign
 
 
@@ -41,7 +40,7 @@ def pictograms():
     for p in sorted((DATA / "signs/svg").glob("*.svg")):
         try:
             png = cairosvg.svg2png(url=str(p), output_width=128)
-        except Exception:
+        except Exception:  # noqa: S112 - a pictogram cairosvg cannot draw is left out
             continue
         img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
         if img is not None and img.ndim == 3 and img.shape[2] == 4:
@@ -50,7 +49,7 @@ def pictograms():
 
 
 def paste(frame, sign, x, y, w, rng):
-    h = max(4, int(round(w * sign.shape[0] / sign.shape[1] * rng.uniform(0.9, 1.1))))
+    h = max(4, round(w * sign.shape[0] / sign.shape[1] * rng.uniform(0.9, 1.1)))
     s = cv2.resize(sign, (w, h), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.5:  # a little yaw: squeeze one side
         d = rng.uniform(0, 0.15) * h
@@ -103,8 +102,9 @@ def make(args):
         full = (b[2] - b[0]) * (b[3] - b[1])
         if bx2 - bx1 < 3 or by2 - by1 < 3 or (bx2 - bx1) * (by2 - by1) < 0.6 * full:
             continue
-        lines.append(f"0 {(bx1 + bx2) / 640:.6f} {(by1 + by2) / 640:.6f} {(bx2 - bx1) / 320:.6f} {(by2 - by1) / 320:.6f}")
-    ok, enc = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 95))])
+        lines.append(f"0 {(bx1 + bx2) / 640:.6f} {(by1 + by2) / 640:.6f} "
+                     f"{(bx2 - bx1) / 320:.6f} {(by2 - by1) / 320:.6f}")
+    _ok, enc = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 95))])
     (out / "images" / split / f"{i:06d}.jpg").write_bytes(enc.tobytes())
     (out / "labels" / split / f"{i:06d}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
     return len(lines)
@@ -126,8 +126,9 @@ if __name__ == "__main__":
     jobs = [(i, a.seed, a.out, "val" if i < n_val else "train") for i in range(a.n + n_val)]
     with Pool(2) as pool:
         counts = pool.map(make, jobs, chunksize=32)
-    (a.out / "data.yaml").write_text(f"path: {a.out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: sign\n")
-    (a.out / "manifest.json").write_text(json.dumps({"generator": "benchmarks/experiments/det-warmup/make_warmup_data.py",
+    (a.out / "data.yaml").write_text(f"path: {a.out.resolve()}\ntrain: images/train\nval: images/val\n"
+                                     "names:\n  0: sign\n")
+    (a.out / "manifest.json").write_text(json.dumps({"generator": "benchmarks/make_warmup_data.py",
                                                      "n_train": a.n, "n_val": n_val, "seed": a.seed,
                                                      "signs": sum(counts), "pictograms": len(SIGNS),
                                                      "backgrounds": len(BGS), "imgsz": 320}, indent=2))

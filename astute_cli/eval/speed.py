@@ -1,0 +1,67 @@
+"""CPU speed: the detector alone on sample frames, and the whole per-frame loop on clips."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from astute_cli.eval.frames import image_path
+from astute_cli.eval.results import SpeedMetrics
+
+
+@dataclass
+class Timer:
+    frames: int = 0
+    detector_s: float = 0.0
+    pipeline_s: float = 0.0
+
+
+
+
+def measure_detector_fps(detector, frames: list[np.ndarray], repeats: int = 1) -> float:
+    """Frames per second of ``detector.detect`` alone over ``frames`` (after one warm-up call)."""
+    if not frames:
+        return 0.0
+    detector.detect(frames[0])
+    started = time.perf_counter()
+    for _ in range(repeats):
+        for frame in frames:
+            detector.detect(frame)
+    return len(frames) * repeats / max(time.perf_counter() - started, 1e-9)
+
+
+
+
+def measure_speed(detector, coco_paths: list[Path], clip_paths: list[Path], timer: Timer,
+           threads: int | None) -> SpeedMetrics | None:
+    import cv2
+
+    sample: list[np.ndarray] = []
+    if coco_paths:
+        data = json.loads(coco_paths[0].read_text(encoding="utf-8"))
+        for image in data["images"][:10]:
+            frame = cv2.imread(str(image_path(coco_paths[0], image["file_name"])))
+            if frame is not None:
+                sample.append(frame)
+    if not sample and not timer.frames:
+        return None
+    fps_detector = (measure_detector_fps(detector, sample) if sample
+                    else timer.frames / max(timer.detector_s, 1e-9))
+    fps_pipeline = timer.frames / max(timer.pipeline_s, 1e-9) if timer.frames else None  # clips only
+    used = threads or getattr(detector, "threads", None) or os.cpu_count()
+    return SpeedMetrics(fps_pipeline=fps_pipeline, fps_detector=fps_detector, threads=used,
+                        frames=timer.frames or len(sample))
+
+
+
+
+def model_size_mb(model: str | Path | None, detector) -> float | None:
+    path = Path(model) if model else getattr(detector, "path", None) or getattr(detector, "model_path", None)
+    if path is not None and Path(path).is_file():
+        return Path(path).stat().st_size / 1e6
+    return None
