@@ -246,12 +246,14 @@ def _print_summary(result) -> None:
 class SynthKind(str, Enum):
     detector = "detector"
     classifier = "classifier"
+    test = "test"
 
 
 @app.command("synth")
 def synth_command(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
-                                                   "classifier: sign crops by class.")],
+                                                   "classifier: sign crops by class; test: a COCO test set of "
+                                                   "whole frames under one condition (never train on it).")],
     out: Annotated[Path, typer.Argument(help="Output folder.")],
     n: Annotated[int, typer.Option(help="detector: number of images.",
                                    callback=in_range("--n", 1))] = 2000,
@@ -279,16 +281,27 @@ def synth_command(
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
+    conditions: Annotated[str, typer.Option(help="detector: each frame under one of these, drawn evenly "
+                                                 "(clear,dusk,night,winter,rain,fog,glare); test: one of them.")]
+    = "",
+    layouts: Annotated[str, typer.Option(help="detector: each frame with one of these sign layouts, drawn evenly "
+                                              "(poles,touching,big); test: one of them.")] = "",
+    frame_size: Annotated[str, typer.Option(help="test: frame size WxH, e.g. 3840x2160 or 2448x2048.")] = "1280x720",
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
+    from astute_cli.synth.conditions import parse_conditions
     from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
+    from astute_cli.synth.streets import parse_layouts
 
     if kind is SynthKind.classifier and per_class <= 0 and mine_with is None:
         raise fail("--per-class 0 makes no crops: give --per-class N, or --mine-with DETECTOR.onnx")
     try:
-        if kind is SynthKind.detector:
+        if kind is SynthKind.test:
+            manifest = _synth_test(out, n, seed, conditions, layouts, frame_size, urban)
+        elif kind is SynthKind.detector:
             spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames,
-                                big_signs=big_signs, urban=urban)
+                                big_signs=big_signs, urban=urban, conditions=parse_conditions(conditions),
+                                layouts=parse_layouts(layouts))
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
             manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
@@ -301,8 +314,24 @@ def synth_command(
                 f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    if kind is SynthKind.detector or per_class > 0:
+    if kind is not SynthKind.classifier or per_class > 0:
         say(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+
+
+def _synth_test(out: Path, n: int, seed: int, conditions: str, layouts: str, frame_size: str, urban: bool) -> dict:
+    """A COCO test set of whole frames: one condition and one layout (the seed should be far from training's)."""
+    from astute_cli.synth.condition_sets import ConditionSet, make_condition_set
+    from astute_cli.synth.conditions import parse_conditions
+    from astute_cli.synth.streets import parse_frame_size, parse_layouts
+
+    condition, layout = parse_conditions(conditions) or ("clear",), parse_layouts(layouts) or ("poles",)
+    if len(condition) > 1 or len(layout) > 1:
+        raise ValueError("a test set has one condition and one layout: give one name to --conditions and --layouts")
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{str(out)!r} is not empty: give a new folder")
+    spec = ConditionSet(n=n, seed=seed, condition=condition[0], layout=layout[0],
+                        frame_wh=parse_frame_size(frame_size), urban=urban)
+    return make_condition_set(out, spec)
 
 
 @app.command("combine")
@@ -375,6 +404,30 @@ def train_command(
         raise fail("interrupted; resume with --resume --name NAME", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
+
+@app.command("train-reader")
+def train_reader_command(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: log, checkpoint, reader.onnx.")]
+    = Path("runs/reader"),
+    minutes: Annotated[float, typer.Option(help="Training time budget, minutes.",
+                                         callback=in_range("--minutes", 0, low_open=True))] = 35.0,
+    batch: Annotated[int, typer.Option(help="Crops per step.", callback=in_range("--batch", 1))] = 64,
+    seed: Annotated[int, typer.Option(help="Seeds the drawn crops and the weights.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads (one more core draws the crops).",
+                                         callback=in_range("--threads", 1))] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.", callback=in_range("--lr", 0, low_open=True))] = 3e-3,
+    init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
+) -> None:
+    """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
+    from astute_cli.train_reader import ReaderSpec, train_reader
+
+    try:
+        path = train_reader(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
+                                       init=init))
+        say(f"reader: {path}")
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+
 
 # --- export ---
 

@@ -90,6 +90,8 @@ class Overlay:
             voted = self.label_of(track) if self.label_of is not None and track >= 0 else None
             class_id = int(detections.class_id[i]) if voted is None else voted
             code, value = signs.parse_label(self.labels[class_id])
+            if value is None and detections.value is not None and not np.isnan(detections.value[i]):
+                value = float(detections.value[i])  # the number this view reads (a detector that reads values)
             text = signs.phrase(code, value, self.lang)
         size_m = signs.lookup(code).size_m
         metres = distance_m(float(detections.width[i]), frame_width, size_m, self.hfov_deg)
