@@ -29,16 +29,10 @@ import cv2
 import numpy as np
 
 from astute_cli import signs
-from astute_cli.detector import (
-    SIGN_ROI,
-    letterbox,
-    parse_contexts,
-    parse_size,
-    parse_zoom,
-    tiles_for,
-)
+from astute_cli.detector import letterbox, parse_contexts
 from astute_cli.eval.selfcheck import CHECK_SEED, CheckResult, labelled_frames, self_check
 from astute_cli.files import atomic_path, iter_images
+from astute_cli.tiling import SIGN_ROI, parse_size, parse_zoom, tiles_for
 
 # --- metadata ---
 

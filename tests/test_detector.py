@@ -4,20 +4,16 @@ import numpy as np
 import pytest
 
 from astute_cli.detector import (
-    SIGN_ROI,
     CropClassifier,
     OnnxDetector,
     TwoStageDetector,
     decode_yolo,
     letterbox,
     load_detector,
-    parse_size,
-    parse_zoom,
     plates_under_signs,
-    tiles_for,
-    zoom_strips,
 )
 from astute_cli.signs import is_mounted_plate
+from astute_cli.tiling import SIGN_ROI, parse_size, parse_zoom, tiles_for, zoom_strips
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
 
 

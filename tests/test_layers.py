@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 
 CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths", "checks"]
-RUNTIME = ["source", "detector", "tracker", "announcer", "speech", "render", "sink", "pipeline",
+RUNTIME = ["source", "detector", "tiling", "tracker", "announcer", "speech", "render", "sink", "pipeline",
            "reader", "values", "limits", "plates", "schedule", "report", "batch", "timing", "interrupts"]
 TOOLS = ["synth", "train", "train_reader", "export", "eval", "labels", "fetch"]
 

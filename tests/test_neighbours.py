@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from astute_cli.boxes import holds_parts, nms
-from astute_cli.detector import OnnxDetector, _join_seams, square_crops
+from astute_cli.detector import OnnxDetector, square_crops
+from astute_cli.tiling import _join_seams
 from astute_cli.types import Detections
 from tests.onnx_factories import make_detector_onnx
 
