@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from astute_cli import export  # noqa: E402
+from astute_cli import export, quantize  # noqa: E402
 from astute_cli.cli import app  # noqa: E402
 from astute_cli.eval.selfcheck import LabelledFrame  # noqa: E402
-from astute_cli.export import Int8Recipe  # noqa: E402
 from astute_cli.files import current_umask  # noqa: E402
+from astute_cli.quantize import Int8Recipe  # noqa: E402
 from tests.onnx_factories import make_detector_onnx as make_scripted_detector  # noqa: E402
 
 TRUTH = [22, 22, 42, 42]  # the labelled sign of the scripted check frames
@@ -84,7 +84,7 @@ def check_frames(n: int = 2, size: int = 64) -> list[LabelledFrame]:
 
 def disc_frames(folder: Path) -> list[LabelledFrame]:
     """The calibration discs as labelled crops for a classifier: one box around each disc, label 'a'."""
-    images = export.calibration_images(folder)
+    images = quantize.calibration_images(folder)
     return [LabelledFrame(image, np.float32([[8, 8, 40, 40]]), ["a"]) for image in images]
 
 
@@ -156,7 +156,7 @@ def test_write_metadata_keeps_existing_keys(tiny):
 
 def test_quantize_int8_keeps_metadata_and_answers(tmp_path, tiny, calib):
     recipe = Int8Recipe(fp32=("tail",))  # the default's first:5 would be all but one of this tiny model's nodes
-    out = export.quantize_int8(tiny, tmp_path / "tiny.int8.onnx", calib_dir=calib, recipe=recipe)
+    out = quantize.quantize_int8(tiny, tmp_path / "tiny.int8.onnx", calib_dir=calib, recipe=recipe)
     meta = export.read_metadata(out)
     assert meta["astute_int8"] == recipe.describe() and "names" in meta
     ops = {node.op_type for node in onnx.load(str(out)).graph.node}
@@ -189,7 +189,7 @@ DECODE = {"/model.22/concat", "/model.22/mul", "/model.22/sigmoid", "/model.22/s
 def test_fp32_nodes_by_group(tmp_path, groups, expected, expectation):
     model = onnx.load(str(make_detector_onnx(tmp_path / "det.onnx")))
     with expectation:
-        assert set(export.fp32_nodes(model, groups)) == expected
+        assert set(quantize.fp32_nodes(model, groups)) == expected
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,7 @@ def test_fp32_nodes_by_group(tmp_path, groups, expected, expectation):
 )
 def test_quantized_detector_keeps_tail_in_fp32(tmp_path, calib, recipe, quantized_op):
     det = make_detector_onnx(tmp_path / "det.onnx")
-    out = export.quantize_int8(det, tmp_path / "det.int8.onnx", calib_dir=calib, recipe=recipe)
+    out = quantize.quantize_int8(det, tmp_path / "det.int8.onnx", calib_dir=calib, recipe=recipe)
     graph = onnx.load(str(out)).graph
     producer = {o: n for n in graph.node for o in n.output}
     assert producer["output0"].op_type == "Concat"
@@ -224,7 +224,7 @@ def test_quantized_detector_keeps_tail_in_fp32(tmp_path, calib, recipe, quantize
 )
 def test_quantize_rejects_bad_recipes(tmp_path, calib, recipe, message):
     with pytest.raises(ValueError, match=message):
-        export.quantize_int8(make_detector_onnx(tmp_path / "det.onnx"), tmp_path / "out.onnx", calib, recipe)
+        quantize.quantize_int8(make_detector_onnx(tmp_path / "det.onnx"), tmp_path / "out.onnx", calib, recipe)
     assert not (tmp_path / "out.onnx").exists()
 
 
@@ -241,7 +241,7 @@ def test_quantize_rejects_bad_recipes(tmp_path, calib, recipe, message):
 )
 def test_calibration_tiles_are_what_the_detector_sees(frame_hw, model_hw, tile, expected):
     frame = np.random.default_rng(0).integers(0, 255, (*frame_hw, 3), dtype=np.uint8)
-    tiles = export.calibration_tiles([frame], model_hw, tile, n=10)
+    tiles = quantize.calibration_tiles([frame], model_hw, tile, n=10)
     assert len(tiles) == expected
     assert all(t.shape == (1, 3, *model_hw) and t.dtype == np.float32 and t.max() <= 1 for t in tiles)
     if (frame_hw, tile) == ((720, 1280), 640):  # the left tile is the frame's top-left 640 x 640, unscaled
@@ -258,7 +258,7 @@ def test_calibration_tiles_are_what_the_detector_sees(frame_hw, model_hw, tile, 
 )
 def test_quantize_rejects_bad_models(tmp_path, calib, make_input, message):
     with pytest.raises(ValueError, match=message):
-        export.quantize_int8(make_input(tmp_path), tmp_path / "out.onnx", calib_dir=calib)
+        quantize.quantize_int8(make_input(tmp_path), tmp_path / "out.onnx", calib_dir=calib)
     assert not (tmp_path / "out.onnx").exists()
 
 
@@ -275,7 +275,7 @@ def test_quantize_rejects_bad_calibration_folders(tmp_path, tiny, folder, messag
     (tmp_path / "text-only").mkdir()
     (tmp_path / "text-only" / "broken.png").write_text("not an image")
     with pytest.raises(ValueError, match=message):
-        export.quantize_int8(tiny, tmp_path / "out.onnx", calib_dir=tmp_path / folder)
+        quantize.quantize_int8(tiny, tmp_path / "out.onnx", calib_dir=tmp_path / folder)
     assert not (tmp_path / "out.onnx").exists()
 
 
@@ -404,4 +404,4 @@ def test_export_onnx_from_ultralytics_weights(tmp_path):
     out = export.export_onnx(pt, tmp_path / "det.onnx", imgsz=64, metadata={"astute_tile": "640"})
     meta = export.read_metadata(out)
     assert meta["astute_tile"] == "640" and meta["astute_source"] == "scratch.pt"
-    assert export.input_shape(out)[1:] == (64, 64)
+    assert quantize.input_shape(out)[1:] == (64, 64)

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths", "checks"]
 RUNTIME = ["source", "detector", "tiling", "tracker", "announcer", "speech", "render", "sink", "pipeline",
            "reader", "values", "limits", "plates", "schedule", "report", "batch", "timing", "interrupts"]
-TOOLS = ["synth", "train", "train_reader", "export", "eval", "labels", "fetch"]
+TOOLS = ["synth", "train", "train_reader", "export", "quantize", "eval", "labels", "fetch"]
 
 
 def imported_modules(path: Path) -> set[str]:
