@@ -574,19 +574,19 @@ def make_clips_command(
                                                           "ends, plates; labelled limit timeline).")] = False,
 ) -> None:
     """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
-    from astute_cli.synth import drive
+    from astute_cli.synth import scenarios
 
-    specs = (list(drive.STANDARD_CLIPS) if standard else []) + drive.random_specs(count, seed)
+    specs = (list(scenarios.STANDARD_CLIPS) if standard else []) + scenarios.random_specs(count, seed)
     if not specs and not demo and not limits:
         raise fail("nothing to render: give --count N, --standard, --demo or --limits")
     try:
-        paths = drive.make_clips(out_dir, specs)
+        paths = scenarios.make_clips(out_dir, specs)
         if limits:
             from astute_cli.synth.limit_clips import make_limit_clips
 
             paths += make_limit_clips(out_dir)
         if demo:
-            drive.make_demo(out_dir / "demo.mp4")
+            scenarios.make_demo(out_dir / "demo.mp4")
             paths.append(out_dir / "demo.labels.json")
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None

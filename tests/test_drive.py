@@ -5,15 +5,8 @@ import pytest
 
 from astute_cli.geometry import focal_px
 from astute_cli.labels.clips import load_clip_labels
-from astute_cli.synth.drive import (
-    Camera,
-    PlacedSign,
-    demo_scenario,
-    pictogram,
-    random_scenario,
-    render_drive,
-    sign_size_m,
-)
+from astute_cli.synth.drive import Camera, PlacedSign, pictogram, render_drive, sign_size_m
+from astute_cli.synth.scenarios import demo_scenario, random_scenario
 from tests.conftest import read_frames
 
 

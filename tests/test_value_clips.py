@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from astute_cli.labels.clips import load_clip_labels
-from astute_cli.synth.drive import STANDARD_CLIPS, ClipSpec, PlacedSign, make_clips
+from astute_cli.synth.drive import PlacedSign
+from astute_cli.synth.scenarios import STANDARD_CLIPS, ClipSpec, make_clips
 
 
 def test_a_fixed_scenario_is_rendered_as_given(tmp_path):

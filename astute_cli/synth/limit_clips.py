@@ -15,7 +15,8 @@ from pathlib import Path
 
 from astute_cli.labels.clips import ClipLabels
 from astute_cli.signs import parse_label
-from astute_cli.synth.drive import pole_signs, render_drive
+from astute_cli.synth.drive import render_drive
+from astute_cli.synth.scenarios import pole_signs
 
 SAME = "same"
 """A pole that leaves the limit as it was."""
