@@ -227,6 +227,10 @@ def synth_command(
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
+    extra_classes: Annotated[str, typer.Option(help="classifier: comma-separated classes beyond RTSD's to add "
+                                                    "(e.g. 5_23_1,5_24_1).")] = "",
+    only_classes: Annotated[str, typer.Option(help="classifier: make crops of these comma-separated classes "
+                                                   "only (of the default list plus --extra-classes).")] = "",
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
     from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
@@ -239,7 +243,15 @@ def synth_command(
                                 big_signs=big_signs, urban=urban)
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
-            manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
+            from astute_cli.synth.dataset import classifier_labels
+
+            labels = classifier_labels(_comma_list(extra_classes))
+            if only := _comma_list(only_classes):
+                if unknown := [label for label in only if label not in labels]:
+                    raise ValueError(f"--only-classes: {unknown[0]!r} is not a class (add it with --extra-classes)")
+                labels = only
+            spec = ClassifierSpec(per_class=per_class, seed=seed, size=size, labels=tuple(labels))
+            manifest = make_classifier_set(out, spec, workers)
         if kind is SynthKind.classifier and mine_with is not None:
             from astute_cli.synth.mining import MiningSpec, mine_classifier_crops
 
@@ -251,6 +263,10 @@ def synth_command(
         raise fail(str(error)) from None
     if kind is SynthKind.detector or per_class > 0:
         console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 @app.command("combine")
