@@ -16,6 +16,7 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
+from astute_cli.plates import PlateBinder
 from astute_cli.types import Announcement, Detections
 
 
@@ -62,6 +63,7 @@ class Announcer:
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
+        self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
         self.reset()
 
     def reset(self) -> None:
@@ -69,6 +71,7 @@ class Announcer:
         self._announced: dict[int, tuple[str, float | None]] = {}  # track -> the sign said for it
         self._corrected: set[int] = set()
         self._recent: list[_Recent] = []
+        self.plates.reset()
 
     def label_of(self, track_id: int) -> int | None:
         """The class a track currently votes for, or None for an unknown track."""
@@ -83,6 +86,7 @@ class Announcer:
         if detections.track_id is None or not len(detections):
             return []
         t = frame_index / self.fps
+        self.plates.update(detections)
         out = []
         for i in np.argsort(-detections.confidence):
             track = int(detections.track_id[i])
@@ -94,8 +98,10 @@ class Announcer:
             if said is not None and (self.correct_votes <= 0 or track in self._corrected):
                 continue
             winner, count, share = _tally(self._votes[track])
+            if self.plates.is_plate(winner):
+                continue
             if said is None:
-                due = count >= self.min_votes and share >= self.min_share
+                due = count >= self.min_votes and share >= self.min_share and not self.plates.waiting(track, t)
             else:
                 due = (self._parsed[winner] != said and count >= self.correct_votes
                        and share >= self.correct_share)
@@ -119,10 +125,11 @@ class Announcer:
                       ) -> Announcement:
         code, value = self._parsed[class_id]
         info = signs.lookup(code)
+        plates = self.plates.plates_of(track, self.label_of)
         return Announcement(frame_index=frame_index, t=t, track_id=track, class_id=class_id,
                             label=self.labels[class_id], sign=code, value=value, unit=info.unit,
-                            text=signs.phrase(code, value, self.lang), xyxy=tuple(float(v) for v in xyxy),
-                            priority=info.priority)
+                            text=signs.phrase_with_plates(code, value, plates, self.lang),
+                            xyxy=tuple(float(v) for v in xyxy), priority=info.priority, plates=plates)
 
     def estimate_distance(self, xyxy: np.ndarray, frame_width: int, code: str) -> float:
         """Metres to a sign from its box width, the sign's standard size and the camera's field of view."""

@@ -34,6 +34,7 @@ class Settings:
         hfov_deg: the camera's horizontal field of view.
         voice: speech engine (``espeak``, ``gtts``), or None for no spoken alerts.
         report: write each drive's HTML report.
+        vehicle: ``car``, ``truck`` or ``bus``, for the speed limit in force.
     """
 
     model: str | None = None
@@ -43,6 +44,7 @@ class Settings:
     hfov_deg: float = DEFAULT_HFOV_DEG
     voice: str | None = "espeak"
     report: bool = True
+    vehicle: str = "car"
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,8 @@ def annotate_job(job: Job, settings: Settings, on_frame: Callable[[int, int], No
         speaker = None if settings.voice is None else _speaker(settings.voice)
         result = pipeline.annotate(job.video, detector, tracker, announcer, speaker, out=job.out, events=job.events,
                                    lang=settings.lang, hfov_deg=settings.hfov_deg, on_frame=on_frame,
-                                   report=job.report if job.report is not None else False)
+                                   report=job.report if job.report is not None else False,
+                                   vehicle=settings.vehicle)
     except (ValueError, RuntimeError, OSError) as error:
         return JobResult(job, "failed", str(error), seconds=time.perf_counter() - started)
     return JobResult(job, "done", alerts=len(result.announcements), frames=result.frames,

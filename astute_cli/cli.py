@@ -36,6 +36,12 @@ class Lang(str, Enum):
     en = "en"
 
 
+class Vehicle(str, Enum):
+    car = "car"
+    truck = "truck"
+    bus = "bus"
+
+
 @app.command("annotate")
 def annotate_command(
     videos: Annotated[list[str], typer.Argument(help="Video files or folders of videos; with --live one file, a "
@@ -58,6 +64,8 @@ def annotate_command(
     dask: Annotated[str | None, typer.Option(help="Run the videos on Dask: 'local' (a local cluster of --workers "
                                                   "processes) or a scheduler address tcp://HOST:8786 whose workers "
                                                   "see the same files (dask extra).")] = None,
+    vehicle: Annotated[Vehicle, typer.Option(help="Your vehicle, for the speed limit in force (truck: over "
+                                                  "3.5 t).")] = Vehicle.car,
 ) -> None:
     """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
     report; several files or a folder are done one after another (or in parallel), skipping those done before."""
@@ -65,7 +73,7 @@ def annotate_command(
     from astute_cli.report import check_writable
 
     settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
-                              None if no_voice else voice, not no_report)
+                              None if no_voice else voice, not no_report, vehicle.value)
     if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
         if live or events is not None or report is not None:
             raise fail("--live, --events and --report take one video; with several, give -o FOLDER")
@@ -80,7 +88,8 @@ def annotate_command(
         detector, tracker, announcer = batch.build_stages(settings, info.fps)
         speaker = None if no_voice else _make_speaker(voice)
         if live:
-            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov)
+            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
+                                   vehicle=vehicle.value)
         else:
             with _progress() as progress:
                 task = progress.add_task("annotate", total=None, fps="")
@@ -92,7 +101,7 @@ def annotate_command(
 
                 result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
                                            lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
-                                           report=False if no_report else report or True)
+                                           report=False if no_report else report or True, vehicle=vehicle.value)
     except KeyboardInterrupt:
         raise fail("interrupted; no output was left behind", 130) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -431,15 +440,21 @@ def make_clips_command(
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Also the bundled demo clip (demo.mp4).")] = False,
     seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
+    limits: Annotated[bool, typer.Option("--limits", help="Also the speed-limit clips (town signs, limits, "
+                                                          "ends, plates; labelled limit timeline).")] = False,
 ) -> None:
     """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
     from astute_cli.synth import drive
 
     specs = (list(drive.STANDARD_CLIPS) if standard else []) + drive.random_specs(count, seed)
-    if not specs and not demo:
-        raise fail("nothing to render: give --count N, --standard or --demo")
+    if not specs and not demo and not limits:
+        raise fail("nothing to render: give --count N, --standard, --demo or --limits")
     try:
         paths = drive.make_clips(out_dir, specs)
+        if limits:
+            from astute_cli.synth.limit_clips import make_limit_clips
+
+            paths += make_limit_clips(out_dir)
         if demo:
             drive.make_demo(out_dir / "demo.mp4")
             paths.append(out_dir / "demo.labels.json")

@@ -16,6 +16,7 @@ import numpy as np
 from astute_cli import signs
 from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
+from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
 from astute_cli.sink import VideoSink
@@ -43,6 +44,7 @@ class AnnotateResult:
     seconds: float
     announcements: list[Announcement] = field(default_factory=list)
     report: Path | None = None
+    speed_limits: list[LimitChange] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -51,24 +53,29 @@ class AnnotateResult:
 
 @dataclass
 class Overlay:
-    """What the video shows beside the boxes: captions per track, the speed limit, the last alert."""
+    """What the video shows beside the boxes: captions per track, the speed limit in force, the last alert."""
 
     labels: list[str]
     lang: str = "ru"
     hfov_deg: float = DEFAULT_HFOV_DEG
-    speed_limit: int | None = None
     label_of: Callable[[int], int | None] | None = None
+    limits: SpeedLimit = field(default_factory=SpeedLimit)
+    changes: list[LimitChange] = field(default_factory=list)
     _announced: dict[int, Announcement] = field(default_factory=dict)
     _banner: tuple[float, str] | None = None
 
-    def update(self, announcements: list[Announcement]) -> None:
+    @property
+    def speed_limit(self) -> int | None:
+        """The limit in force (km/h) by the rules (``limits.SpeedLimit``), or None when unknown."""
+        return self.limits.limit
+
+    def update(self, announcements: list[Announcement], frame_index: int = 0, t: float = 0.0) -> None:
         for a in announcements:
             self._announced[a.track_id] = a
             self._banner = (a.t, a.text)
-            if a.sign == signs.SPEED_LIMIT_SIGN and a.value is not None:
-                self.speed_limit = int(a.value)
-            elif a.sign in signs.ENDS_SPEED_LIMIT:
-                self.speed_limit = None
+        change = self.limits.update(announcements, frame_index, t)
+        if change is not None:
+            self.changes.append(change)
 
     def captions(self, detections: Detections, frame_width: int) -> list[str]:
         return [self._caption(detections, i, frame_width) for i in range(len(detections))]
@@ -97,7 +104,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
              hfov_deg: float = DEFAULT_HFOV_DEG,
              on_frame: Callable[[int, int], None] | None = None,
-             report: str | Path | bool = True) -> AnnotateResult:
+             report: str | Path | bool = True, vehicle: str = "car") -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -112,6 +119,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         hfov_deg: the camera's horizontal field of view, for the distance estimate.
         on_frame: called with (frames done, frames in total or 0) after each frame.
         report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
+        vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
     """
     video = Path(video)
     info = probe(video)
@@ -121,7 +129,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     if report_html is not None:
         check_writable(report_html)  # a bad path fails before the first frame
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
-                      label_of=getattr(announcer, "label_of", None))
+                      label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     thumbnails: dict[tuple[int, int], bytes] = {}  # each alert's sign as it was seen, for the report
     start = time.perf_counter()
@@ -129,11 +137,11 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
     with ExitStack() as temps, VideoSink(out, info) as sink:
         for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
-            overlay.update(new)
+            t = index / info.fps
+            overlay.update(new, index, t)
             announcements += new
             if report_html is not None:
                 thumbnails.update({(a.frame_index, a.track_id): thumbnail_jpeg(frame, a.xyxy) for a in new})
-            t = index / info.fps
             sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                             overlay.banner(t)))
             count = index + 1
@@ -144,11 +152,11 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
-    document = events_document(video, info, count, announcements)
+    document = events_document(video, info, count, announcements, overlay.changes)
     write_json_atomic(events, document)
     if report_html is not None:
         write_report(document, out, thumbnails, report_html, lang)
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html)
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html, overlay.changes)
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer
@@ -159,13 +167,16 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
         yield index, frame, detections, announcer.update(detections, index)
 
 
-def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement]) -> dict:
-    """The events file: one record per alert, in the order they were made."""
+def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement],
+                    speed_limits: list[LimitChange] | None = None) -> dict:
+    """The events file: one record per alert, in the order they were made, and the speed limit in force as
+    its changes (``speed_limits``: limit km/h or null from ``t`` on, and the sign that set it)."""
     return {
         "video": str(video),
         "fps": round(info.fps, 3),
         "frames": frame_count,
         "events": [a.to_event() for a in announcements],
+        "speed_limits": [c.to_event() for c in speed_limits or []],
     }
 
 
@@ -194,7 +205,7 @@ def has_display() -> bool:
 
 
 def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
-         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute") -> AnnotateResult:
+         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute", vehicle: str = "car") -> AnnotateResult:
     """Show the annotated video in a window while it is processed and speak alerts through the speakers.
 
     ``source`` may be a file, a camera index or a stream URL. Press q or Esc to stop.
@@ -207,12 +218,12 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
 
     info = probe(source)
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
-                      label_of=getattr(announcer, "label_of", None))
+                      label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     start, count = time.perf_counter(), 0
     try:
         for index, frame, detections, new in run_stages(frames(source, prefetch=2), detector, tracker, announcer):
-            overlay.update(new)
+            overlay.update(new, index, index / info.fps)
             announcements += new
             for a in sorted(new, key=lambda a: a.priority):
                 if speaker is not None:
@@ -225,4 +236,5 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
     finally:
         cv2.destroyAllWindows()
     path = Path(str(source))
-    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements)
+    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements,
+                          speed_limits=overlay.changes)

@@ -26,10 +26,6 @@ BACKGROUND_LABELS = frozenset({BACKGROUND_LABEL, "neg", "bg"})
 """Class names that mean "no sign here" (a detector's or classifier's negative class)."""
 SILENT_LABELS = BACKGROUND_LABELS | {"sign"}
 """Labels that are never spoken: the background classes and a one-class detector's "sign"."""
-SPEED_LIMIT_SIGN = "3_24"
-"""The maximum speed limit sign; its value is the limit."""
-ENDS_SPEED_LIMIT = frozenset({"3_25", "3_31"})
-"""Signs that end the speed limit: end of the speed limit, end of all restrictions."""
 STANDALONE_PLATES = ("8_22", "8_23")
 """Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
 is mounted right under a sign."""
@@ -195,3 +191,57 @@ def phrase(code: str, value: float | None = None, lang: str = "ru") -> str:
     spoken = row["spoken_en"] if lang == "en" else row["spoken_ru"]
     template = spoken if "{}" in spoken else spoken + " {}"
     return template.format(quantity(float(value), info.unit, lang))
+
+
+# what a plate (group 8) adds to its sign's alert: code -> (ru, en); a number on the plate goes at ``{}``, and a
+# plate read without its number says the second pair instead
+_PLATE_WORDS: dict[str, tuple[str, str]] = {
+    "8_1_1": ("через {}", "in {}"), "8_1_2": ("через {}", "in {}"),
+    "8_1_3": ("через {} направо", "in {} to the right"), "8_1_4": ("через {} налево", "in {} to the left"),
+    "8_2_1": ("на протяжении {}", "for the next {}"), "8_2_2": ("на протяжении {}", "for the next {}"),
+    "8_2_3": ("конец зоны", "end of zone"), "8_2_4": ("вы в зоне действия", "you are in the zone"),
+    "8_2_5": ("зона действия направо", "zone to the right"), "8_2_6": ("зона действия налево", "zone to the left"),
+    "8_4_1": ("для грузовых", "for trucks"), "8_4_2": ("для транспорта с прицепом", "for vehicles with trailers"),
+    "8_4_3": ("для легковых", "for cars"), "8_4_4": ("для автобусов", "for buses"),
+    "8_4_5": ("для тракторов", "for tractors"), "8_4_6": ("для мотоциклов", "for motorcycles"),
+    "8_4_7": ("для велосипедов", "for bicycles"),
+    "8_4_8": ("для транспорта с опасными грузами", "for vehicles with dangerous goods"),
+    "8_4_9": ("кроме грузовых", "except trucks"), "8_4_10": ("кроме легковых", "except cars"),
+    "8_4_11": ("кроме автобусов", "except buses"), "8_4_12": ("кроме мотоциклов", "except motorcycles"),
+    "8_4_13": ("кроме велосипедов", "except bicycles"), "8_4_14": ("кроме такси", "except taxis"),
+    "8_4_15": ("кроме электромобилей", "except electric cars"),
+    "8_5_1": ("в выходные и праздничные дни", "on weekends and holidays"),
+    "8_5_2": ("в рабочие дни", "on working days"), "8_5_3": ("в указанные дни недели", "on the days shown"),
+    "8_5_4": ("в указанное время", "at the hours shown"),
+    "8_5_5": ("в выходные в указанное время", "on weekends at the hours shown"),
+    "8_5_6": ("в рабочие дни в указанное время", "on working days at the hours shown"),
+    "8_5_7": ("в указанные дни и часы", "on the days and hours shown"),
+}
+_PLATE_NO_NUMBER: dict[str, tuple[str, str]] = {
+    "8_1_1": ("впереди", "ahead"), "8_1_2": ("впереди", "ahead"),
+    "8_1_3": ("направо", "to the right"), "8_1_4": ("налево", "to the left"),
+    "8_2_1": ("на участке впереди", "on the stretch ahead"), "8_2_2": ("на участке впереди", "on the stretch ahead"),
+}
+
+
+def plate_phrase(label: str, lang: str = "ru") -> str:
+    """What a plate adds to its sign's alert: ``8_1_1_n150`` -> ``через 150 метров`` / ``in 150 metres``,
+    ``8_4_1`` -> ``для грузовых`` / ``for trucks``; a plate without words of its own says its name."""
+    code, value = parse_label(_normalise(label))
+    en = lang == "en"
+    words = _PLATE_WORDS.get(code) or _PLATE_WORDS.get("_".join(code.split("_")[:3]))
+    if words is None:
+        name = sign_name(code, lang)
+        return name[:1].lower() + name[1:]
+    if "{}" not in words[en]:
+        return words[en]
+    if value is None:
+        return _PLATE_NO_NUMBER.get(code, words)[en].replace(" {}", "")
+    return words[en].format(quantity(float(value), "m", lang))
+
+
+def phrase_with_plates(code: str, value: float | None, plate_labels: tuple[str, ...] | list[str] = (),
+                       lang: str = "ru") -> str:
+    """The alert of a sign with the plates under it: ``Дети, через 150 метров``, ``Speed limit 40, for trucks``."""
+    parts = [phrase(code, value, lang)] + [plate_phrase(label, lang) for label in plate_labels]
+    return ", ".join(parts)

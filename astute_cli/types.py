@@ -120,6 +120,7 @@ class Announcement:
         text: the phrase spoken.
         xyxy: the box at the moment of the alert.
         priority: lower is more urgent (prohibitory before informational).
+        plates: labels of the plates under the sign (``8_4_1``, ``8_1_1_n150``), spoken with it.
     """
 
     frame_index: int
@@ -133,13 +134,14 @@ class Announcement:
     text: str
     xyxy: tuple[float, float, float, float]
     priority: int = 5
+    plates: tuple[str, ...] = ()
 
     def to_event(self) -> dict:
         """The events-file record of this alert."""
         value: float | int | None = self.value
         if value is not None and float(value).is_integer():
             value = int(value)
-        return {
+        event = {
             "t": round(self.t, 3),
             "frame": self.frame_index,
             "track_id": self.track_id,
@@ -149,6 +151,12 @@ class Announcement:
             "text": self.text,
             "box": [round(float(v), 1) for v in self.xyxy],
         }
+        if self.plates:  # the plates under the sign, as the sign (``8_1_1``) and the number on it or None
+            from astute_cli.signs import parse_label
+
+            event["plates"] = [{"sign": code, "value": None if v is None else (int(v) if v.is_integer() else v)}
+                               for code, v in map(parse_label, self.plates)]
+        return event
 
 
 @dataclass(frozen=True)

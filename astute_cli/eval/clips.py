@@ -46,6 +46,8 @@ class ClipScore:
     signs: list[SignOutcome]
     false_alerts: int
     alerts: int
+    limits: Any = None  # eval.limits.LimitScore on a clip labelled with a limit timeline
+    limit_rules: Any = None  # the same with every labelled sign announced (the rules alone)
 
     @property
     def duplicates(self) -> int:
@@ -138,7 +140,17 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
         lead_time_s_median=_median([s.lead_time_s for s in recalled]),
         earliest_lead_s_median=_median([s.earliest_lead_s for s in signs]),
         eval_fps=eval_fps, per_clip=per_clip, by_size=_by_size(signs),
-        per_sign=[asdict(s) for s in signs])
+        per_sign=[asdict(s) for s in signs], **_limit_fields(scores))
+
+
+def _limit_fields(scores: list[ClipScore]) -> dict[str, Any]:
+    from astute_cli.eval import limits
+
+    shown = limits.summarize([s.limits for s in scores])
+    if shown is None:
+        return {}
+    return {"speed_limit_time_right": shown["time_right"], "speed_limit_changes_caught": shown["changes_caught"],
+            "speed_limit": {**shown, "rules": limits.summarize([s.limit_rules for s in scores])}}
 
 
 def _by_size(signs: list[SignOutcome]) -> dict[str, dict[str, Any]]:
@@ -205,7 +217,13 @@ def evaluate_clip(detector, labels: ClipLabels, stages: StageFactory = default_s
         alerts += new
     if not replayed:
         timer.pipeline_s += time.perf_counter() - started
-    return score_alerts(labels, alerts, name=name)
+    score = score_alerts(labels, alerts, name=name)
+    if labels.speed_limits is not None:
+        from astute_cli.eval import limits
+
+        score.limits = limits.score_clip(labels, alerts, name=name)
+        score.limit_rules = limits.score_clip(labels, limits.oracle_alerts(labels), name=name)
+    return score
 
 
 def find_clip_labels(path: str | Path) -> list[Path]:

@@ -52,6 +52,11 @@ class ClipMetrics:
     per_clip: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_size: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_sign: list[dict[str, Any]] = field(default_factory=list)
+    speed_limit_time_right: float | None = None
+    speed_limit_changes_caught: float | None = None
+    speed_limit: dict[str, Any] | None = None
+    """On clips labelled with a limit timeline (``eval.limits``): the shown limit's share of time right and of
+    changes caught; ``speed_limit`` holds the details and ``rules``, the same with every sign detected."""
 
 
 @dataclass
@@ -144,6 +149,8 @@ _TABLE_ROWS = (
     ("clips", "duplicate_alerts", "clips: duplicate alerts", "{}"),
     ("clips", "lead_time_s_median", "clips: lead time median, s", "{:.2f}"),
     ("clips", "earliest_lead_s_median", "clips: earliest possible lead, s", "{:.2f}"),
+    ("clips", "speed_limit_time_right", "clips: speed limit right, share of time", "{:.3f}"),
+    ("clips", "speed_limit_changes_caught", "clips: speed limit changes caught", "{:.3f}"),
     ("speed", "fps_pipeline", "speed: pipeline FPS", "{:.1f}"),
     ("speed", "fps_detector", "speed: detector FPS", "{:.1f}"),
     ("speed", "threads", "speed: threads", "{}"),

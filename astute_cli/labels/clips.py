@@ -130,6 +130,8 @@ class ClipLabels:
         signs: the physical signs.
         meta: how the clip was made (renderer settings, speed, background...).
         path: the label file this was loaded from, if any (resolves ``video``).
+        speed_limits: the labelled limit in force as changes (``frame``, ``limit``, ``sign``, ``sign_id``; see
+            ``annotations/README.md``), or None for a clip not labelled with one.
     """
 
     video: str
@@ -140,6 +142,7 @@ class ClipLabels:
     signs: list[SignTrack] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     path: Path | None = None
+    speed_limits: list[dict] | None = None
 
     @property
     def duration_s(self) -> float:
@@ -157,9 +160,12 @@ class ClipLabels:
         return (self.path.parent / video).resolve()
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "video": self.video, "fps": self.fps, "width": self.width,
-                "height": self.height, "frames": self.n_frames, "meta": self.meta,
-                "signs": [s.to_dict() for s in self.signs]}
+        out = {"format": FORMAT, "video": self.video, "fps": self.fps, "width": self.width,
+               "height": self.height, "frames": self.n_frames, "meta": self.meta,
+               "signs": [s.to_dict() for s in self.signs]}
+        if self.speed_limits is not None:
+            out["speed_limits"] = self.speed_limits
+        return out
 
     @classmethod
     def from_dict(cls, data: dict, path: Path | None = None) -> ClipLabels:
@@ -167,7 +173,8 @@ class ClipLabels:
             raise ValueError(f"Unknown clip label format {data.get('format')!r} (expected {FORMAT!r})")
         return cls(video=data["video"], fps=float(data["fps"]), width=int(data["width"]),
                    height=int(data["height"]), n_frames=int(data["frames"]), meta=data.get("meta", {}),
-                   signs=[SignTrack.from_dict(s) for s in data.get("signs", [])], path=path)
+                   signs=[SignTrack.from_dict(s) for s in data.get("signs", [])], path=path,
+                   speed_limits=data.get("speed_limits"))
 
     def save(self, path: str | Path) -> Path:
         """Write the labels as JSON; a relative ``video`` is rewritten to stay right from the new folder."""

@@ -480,13 +480,20 @@ def _pole(rng: np.random.Generator, z: float, labels: tuple[str, ...], p_left: f
         chosen.append(str(rng.choice([label for label in labels if label != chosen[0]])))
     if rng.random() < p_plate:
         chosen.append(str(rng.choice(PLATES)))
-    out, y = [], top + 0.4
-    for i, label in enumerate(chosen):
+    return pole_signs(chosen, x, z, top)
+
+
+def pole_signs(labels: list[str] | tuple[str, ...], x_m: float, z_m: float, top_m: float = 2.3
+               ) -> list[PlacedSign]:
+    """Signs stacked on one pole, top first, 5 cm apart (plates last, right under their sign); the top edge of
+    the first is ``top_m + 0.4`` m above the road."""
+    out, y = [], top_m + 0.4
+    for i, label in enumerate(labels):
         size = sign_size_m(label)
         picture = _pictogram_cached(label, 256)
         h = size * picture.shape[0] / picture.shape[1]
         y -= h / 2
-        out.append(PlacedSign(label, x, z, round(y, 3), size, pole=(i == len(chosen) - 1)))
+        out.append(PlacedSign(label, x_m, z_m, round(y, 3), size, pole=(i == len(labels) - 1)))
         y -= h / 2 + 0.05
     return out
 
