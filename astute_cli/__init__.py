@@ -15,6 +15,13 @@ The pipeline is a chain of small stages that talk through :class:`~astute_cli.ty
             print(alert.t, alert.text)
 """
 
+import os
+
+# onnxruntime's shared library sends telemetry (DNS lookups of a Microsoft host) a few seconds after it loads unless
+# this is set before it is imported; every entry point (the CLI, `python -m astute_cli`, library use) imports this
+# package first, so Astute makes no network connection outside `astute fetch`.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 from astute_cli.types import Announcement, Detections, VideoInfo
 
 __all__ = ["Announcement", "Detections", "VideoInfo"]

@@ -5,6 +5,12 @@ announced at the first frame its class wins a confidence-weighted vote; the clas
 and 80 on a far, blurred sign, and the vote waits until one value clearly leads. When a track's vote later
 settles clearly on another sign (a far sign first read wrong, then read right as it grows), the alert is
 corrected once: the driver hears the sign that is really there.
+
+With a detector that reads values (``Detections.value``: labels are kinds such as ``3_24``), the kind and the
+number are voted apart: the number by the weight of its readings, each the reading's confidence times the box
+width (a bigger view is read from more pixels). A valued sign is announced once its number is sure; a sign
+whose kind is sure but whose number is not after ``value_wait`` more views is announced without it
+("Ограничение скорости") and completed once the number is sure; that completion is its one correction.
 """
 
 from __future__ import annotations
@@ -45,12 +51,17 @@ class Announcer:
             many observations and ``correct_share`` of the weight is announced again, once, with the new one
             (0: never); bigger corrects fewer wrong alerts, and says fewer flickers twice.
         correct_share: share of the track's recent confidence the new winner needs for a correction.
+        value_votes: readings of the winning number before it is announced (detectors that read values).
+        value_share: share of the reading weight the winning number must hold; bigger speaks surer and later.
+        value_wait: views of a confirmed valued kind to wait for a sure number before the sign is announced
+            without it (completed later); negative: never announce without the number.
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
                  min_share: float = 0.6, history: int = 12, split_window_s: float = 2.0,
                  hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0, correct_votes: int = 4,
-                 correct_share: float = 0.75) -> None:
+                 correct_share: float = 0.75, value_votes: int = 2, value_share: float = 0.6,
+                 value_wait: int = 4) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -61,6 +72,7 @@ class Announcer:
         self.hfov_deg = hfov_deg
         self.min_width_px = min_width_px
         self.correct_votes, self.correct_share = correct_votes, correct_share
+        self.value_votes, self.value_share, self.value_wait = value_votes, value_share, value_wait
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
@@ -69,6 +81,8 @@ class Announcer:
     def reset(self) -> None:
         self._votes: dict[int, deque] = defaultdict(lambda: deque(maxlen=self.history))
         self._announced: dict[int, tuple[str, float | None]] = {}  # track -> the sign said for it
+        self._readings: dict[int, deque] = defaultdict(lambda: deque(maxlen=self.history))
+        self._waited: dict[int, int] = defaultdict(int)  # track -> views since its valued kind was confirmed
         self._corrected: set[int] = set()
         self._recent: list[_Recent] = []
         self.plates.reset()
@@ -87,6 +101,7 @@ class Announcer:
             return []
         t = frame_index / self.fps
         self.plates.update(detections)
+        values = None if detections.value is None else detections.values()
         out = []
         for i in np.argsort(-detections.confidence):
             track = int(detections.track_id[i])
@@ -94,40 +109,68 @@ class Announcer:
             if track < 0 or self._silent[min(class_id, len(self.labels))] or detections.width[i] < self.min_width_px:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
+            if values is not None and not np.isnan(values[i]):
+                weight = float(detections.value_confidence[i]) * float(detections.width[i])
+                self._readings[track].append((self._parsed[class_id][0], float(values[i]), weight))
             said = self._announced.get(track)
             if said is not None and (self.correct_votes <= 0 or track in self._corrected):
                 continue
-            winner, count, share = _tally(self._votes[track])
-            if self.plates.is_plate(winner):
-                continue
-            if said is None:
-                due = count >= self.min_votes and share >= self.min_share and not self.plates.waiting(track, t)
-            else:
-                due = (self._parsed[winner] != said and count >= self.correct_votes
-                       and share >= self.correct_share)
-                if due:
-                    self._corrected.add(track)
-            if due:
-                self._announced[track] = self._parsed[winner]
-                if not self._is_repeat(winner, t):
-                    out.append(self._announcement(frame_index, t, track, winner, detections.xyxy[i]))
+            winner = self.label_of(track)
+            if winner is not None and self.plates.is_plate(winner):
+                continue  # a plate is spoken with its sign, never alone
+            key = self._decide(track, said, values is not None)
+            if key is None or (said is None and self.plates.waiting(track, t)):
+                continue  # not due yet, or the sign's one alert waits (briefly) for the plate under it
+            if said is not None:
+                self._corrected.add(track)
+            self._announced[track] = key
+            if not self._is_repeat(key, t):
+                out.append(self._announcement(frame_index, t, track, key, detections.xyxy[i]))
         return out
 
-    def _is_repeat(self, class_id: int, t: float) -> bool:
-        key = self._parsed[class_id]
+    def _decide(self, track: int, said: tuple[str, float | None] | None, reads_values: bool
+                ) -> tuple[str, float | None] | None:
+        """The (code, value) to say for a track now, or None: a first alert, a correction, or the completion
+        of an alert said without its number."""
+        winner, count, share = _tally(self._votes[track])
+        code, value = self._parsed[winner]
+        kind_sure = count >= self.min_votes and share >= self.min_share
+        if not reads_values or value is not None or signs.lookup(code).value_kind is None:
+            if said is None:
+                return (code, value) if kind_sure else None
+            changed = (code, value) != said and count >= self.correct_votes and share >= self.correct_share
+            return (code, value) if changed else None
+        number, n_reads, read_share = _tally_values(self._readings[track], code)
+        if said is None:
+            if not kind_sure:
+                return None
+            if n_reads >= self.value_votes and read_share >= self.value_share:
+                return (code, number)
+            self._waited[track] += 1
+            return (code, None) if 0 <= self.value_wait < self._waited[track] else None
+        if said == (code, None):  # said without its number: complete it once the number is sure
+            sure = n_reads >= self.value_votes and read_share >= self.value_share
+            return (code, number) if sure else None
+        changed = (code, number) != said and count >= self.correct_votes and share >= self.correct_share \
+            and n_reads >= self.correct_votes and read_share >= self.correct_share
+        return (code, number) if changed else None
+
+    def _is_repeat(self, key: tuple[str, float | None], t: float) -> bool:
         self._recent = [r for r in self._recent if t - r.t <= self.split_window_s]
         if any(r.key == key for r in self._recent):
             return True
         self._recent.append(_Recent(key, t))
         return False
 
-    def _announcement(self, frame_index: int, t: float, track: int, class_id: int, xyxy: np.ndarray
-                      ) -> Announcement:
-        code, value = self._parsed[class_id]
+    def _announcement(self, frame_index: int, t: float, track: int, key: tuple[str, float | None],
+                      xyxy: np.ndarray) -> Announcement:
+        code, value = key
+        class_id = self.label_of(track)
         info = signs.lookup(code)
         plates = self.plates.plates_of(track, self.label_of)
-        return Announcement(frame_index=frame_index, t=t, track_id=track, class_id=class_id,
-                            label=self.labels[class_id], sign=code, value=value, unit=info.unit,
+        return Announcement(frame_index=frame_index, t=t, track_id=track, class_id=-1 if class_id is None else class_id,
+                            label=signs.make_label(code, value), sign=code, value=value,
+                            unit=info.unit if value is not None else None,
                             text=signs.phrase_with_plates(code, value, plates, self.lang),
                             xyxy=tuple(float(v) for v in xyxy), priority=info.priority, plates=plates)
 
@@ -143,5 +186,20 @@ def _tally(votes: deque) -> tuple[int, int, float]:
     for class_id, confidence in votes:
         weight[class_id] += confidence
         count[class_id] += 1
+    winner = max(weight, key=weight.__getitem__)
+    return winner, count[winner], weight[winner] / max(sum(weight.values()), 1e-9)
+
+
+def _tally_values(readings: deque, code: str) -> tuple[float | None, int, float]:
+    """(winning number, its readings, its share of the reading weight) over a track's readings of this kind."""
+    weight: dict[float, float] = defaultdict(float)
+    count: dict[float, int] = defaultdict(int)
+    for kind, value, w in readings:
+        if kind == code:
+            key = round(value, 2)
+            weight[key] += w
+            count[key] += 1
+    if not weight:
+        return None, 0, 0.0
     winner = max(weight, key=weight.__getitem__)
     return winner, count[winner], weight[winner] / max(sum(weight.values()), 1e-9)

@@ -24,12 +24,20 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
-def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, best first."""
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float, split_merged: bool = True) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first.
+
+    ``split_merged``: a box that holds two or more side-by-side boxes (touching signs on one pole, a sign and its
+    plate) is one box around several signs: it is dropped and its parts compete instead, so neighbours stay two
+    boxes even when the box around both scores higher (see :func:`holds_parts`).
+    """
     order = np.argsort(-scores)
     keep = []
     while len(order):
         i = order[0]
+        if split_merged and len(order) > 2 and holds_parts(xyxy[i], scores[i], xyxy[order[1:]], scores[order[1:]]):
+            order = order[1:]
+            continue
         keep.append(i)
         if len(order) == 1:
             break
@@ -37,6 +45,33 @@ def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
         overlap = box_iou(xyxy[i:i + 1], xyxy[rest])[0]
         order = rest[overlap <= iou]
     return np.array(keep, np.int64)
+
+
+def holds_parts(box: np.ndarray, score: float, others: np.ndarray, other_scores: np.ndarray, inside: float = 0.8,
+                cover: float = 0.7, apart: float = 0.2, min_score: float = 0.5) -> bool:
+    """Whether ``box`` is several signs in one box: at least two of ``others`` lie in it (``inside`` of each
+    one's area), apart from each other (IoU below ``apart``), each scoring at least ``min_score`` of the box and
+    smaller than 0.7 of it, and together they cover ``cover`` of it. A duplicate of one sign never qualifies:
+    it overlaps the other duplicates."""
+    others = np.asarray(others, np.float64).reshape(-1, 4)
+    box = np.asarray(box, np.float64)
+    area = float(np.prod(np.clip(box[2:] - box[:2], 0, None)))
+    if len(others) < 2 or area <= 0:
+        return False
+    sizes = np.prod(np.clip(others[:, 2:] - others[:, :2], 0, None), axis=1)
+    inter = np.prod(np.clip(np.minimum(box[2:], others[:, 2:]) - np.maximum(box[:2], others[:, :2]), 0, None), 1)
+    candidate = (inter >= inside * np.maximum(sizes, 1e-9)) & (sizes <= 0.7 * area) & (
+        np.asarray(other_scores) >= min_score * score)
+    parts: list[int] = []
+    for j in np.flatnonzero(candidate)[np.argsort(-np.asarray(other_scores)[candidate])]:
+        if not parts or box_iou(others[j], others[parts]).max() < apart:
+            parts.append(int(j))
+    if len(parts) < 2:
+        return False
+    chosen = others[parts]
+    pairwise = np.prod(np.clip(np.minimum(chosen[:, None, 2:], chosen[None, :, 2:])
+                               - np.maximum(chosen[:, None, :2], chosen[None, :, :2]), 0, None), axis=2)
+    return float(inter[parts].sum() - np.triu(pairwise, 1).sum()) >= cover * area
 
 
 def match_by_confidence(pred_xyxy: np.ndarray, pred_conf: np.ndarray, gt_xyxy: np.ndarray,

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from astute_cli.checks import refuse_same_files
 from astute_cli.geometry import DEFAULT_HFOV_DEG
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -26,6 +27,34 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one red error line and return the Exit to raise."""
     console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def say(text: str) -> None:
+    """Print a line of plain text (paths and names as they are, never read as Rich markup) to stderr."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def in_range(option: str, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+             high_open: bool = False):
+    """A parse-time check of a numeric option (a Typer callback): out of range (or NaN) gives one red line naming
+    the option and exit 2, before anything runs."""
+    text = " and ".join(part for part in (
+        None if low is None else f"{'>' if low_open else '≥'} {low:g}",
+        None if high is None else f"{'<' if high_open else '≤'} {high:g}") if part)
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return value
+        ok = value == value  # NaN is never in range
+        if low is not None:
+            ok = ok and (value > low if low_open else value >= low)
+        if high is not None:
+            ok = ok and (value < high if high_open else value <= high)
+        if not ok:
+            raise fail(f"invalid value for {option}: {value:g} (must be {text})", 2)
+        return value
+
+    return check
 
 
 # --- annotate ---
@@ -54,10 +83,14 @@ def annotate_command(
     no_voice: Annotated[bool, typer.Option("--no-voice", help="No spoken alerts.")] = False,
     voice: Annotated[str, typer.Option(help="Speech engine: espeak (offline) or gtts (needs internet).")] = "espeak",
     live: Annotated[bool, typer.Option("--live", help="Show the video in a window and speak aloud.")] = False,
-    hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.")] = DEFAULT_HFOV_DEG,
-    conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].")] = None,
+    hfov: Annotated[float, typer.Option(help="Camera horizontal field of view, degrees.",
+                                        callback=in_range("--hfov", 0, 180, low_open=True, high_open=True))]
+    = DEFAULT_HFOV_DEG,
+    conf: Annotated[float | None, typer.Option(help="Detector confidence threshold [default: the model's].",
+                                               callback=in_range("--conf", 0, 1, low_open=True))] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads for inference [default: all; with --workers, "
-                                                     "shared between them].")] = None,
+                                                     "shared between them].",
+                                                callback=in_range("--threads", 1))] = None,
     report: Annotated[Path | None, typer.Option(help="HTML drive report [default: <out>.html].")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="No HTML drive report.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Videos annotated at once, in separate processes.")] = 1,
@@ -66,12 +99,18 @@ def annotate_command(
                                                   "see the same files (dask extra).")] = None,
     vehicle: Annotated[Vehicle, typer.Option(help="Your vehicle, for the speed limit in force (truck: over "
                                                   "3.5 t).")] = Vehicle.car,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also show the video decoder's own messages.")] = False,
 ) -> None:
     """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
     report; several files or a folder are done one after another (or in parallel), skipping those done before."""
+    import os
+
     from astute_cli import batch, pipeline
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
     from astute_cli.report import check_writable
 
+    if not verbose:  # libav's messages (read before the first video is opened); astute says what matters
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
                               None if no_voice else voice, not no_report, vehicle.value)
     if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
@@ -80,32 +119,38 @@ def annotate_command(
         raise typer.Exit(_annotate_many(videos, out, settings, workers, dask))
     video = videos[0]
     try:
-        if live and not pipeline.has_display():
-            raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
-        info = pipeline.probe(video)  # bad input fails before the model loads
-        if report is not None and not no_report:
-            check_writable(report)
-        detector, tracker, announcer = batch.build_stages(settings, info.fps)
-        speaker = None if no_voice else _make_speaker(voice)
-        if live:
-            result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
-                                   vehicle=vehicle.value)
-        else:
-            with _progress() as progress:
-                task = progress.add_task("annotate", total=None, fps="")
-                started = time.perf_counter()
+        with termination_as_interrupt():
+            if live and not pipeline.has_display():
+                raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
+            info = pipeline.probe(video)  # bad input fails before the model loads
+            if not live:  # and so do outputs that cannot be made
+                out, events = pipeline.output_paths(Path(video), out, events)
+            if report is not None and not no_report:
+                check_writable(report)
+            speaker = None if no_voice else _make_speaker(voice)
+            detector, tracker, announcer = batch.build_stages(settings, info.fps)
+            if live:
+                result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
+                                       vehicle=vehicle.value)
+            else:
+                with _progress() as progress:
+                    task = progress.add_task("annotate", total=None, fps="")
+                    started = time.perf_counter()
 
-                def on_frame(done: int, total: int) -> None:
-                    fps = done / max(time.perf_counter() - started, 1e-6)
-                    progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
+                    def on_frame(done: int, total: int) -> None:
+                        fps = done / max(time.perf_counter() - started, 1e-6)
+                        progress.update(task, completed=done, total=total or None, fps=f"{fps:.1f} fps")
 
-                result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
-                                           lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
-                                           report=False if no_report else report or True, vehicle=vehicle.value)
-    except KeyboardInterrupt:
-        raise fail("interrupted; no output was left behind", 130) from None
+                    result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
+                                               lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
+                                               report=False if no_report else report or True,
+                                               vehicle=vehicle.value)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     _print_summary(result)
 
 
@@ -191,17 +236,18 @@ def _progress():
 def _print_summary(result) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{result.video.name}: {len(result.announcements)} alerts, "
+    table = Table(title=f"{escape(result.video.name)}: {len(result.announcements)} alerts, "
                         f"{result.frames} frames at {result.fps:.1f} fps")
     for column in ("t, s", "sign", "value", "alert"):
         table.add_column(column)
     for a in result.announcements:
-        table.add_row(f"{a.t:.1f}", a.sign, "" if a.value is None else f"{a.value:g}", a.text)
+        table.add_row(f"{a.t:.1f}", escape(a.sign), "" if a.value is None else f"{a.value:g}", escape(a.text))
     Console().print(table)
     if result.out is not None:
-        Console().print(f"video: {result.out}\nevents: {result.events}", highlight=False)
+        Console().print(f"video: {escape(str(result.out))}\nevents: {escape(str(result.events))}", highlight=False,
+                        soft_wrap=True)
     if result.report is not None:
-        Console().print(f"report: {result.report}", highlight=False)
+        Console().print(f"report: {escape(str(result.report))}", highlight=False, soft_wrap=True)
 
 
 # --- synth ---
@@ -210,46 +256,66 @@ def _print_summary(result) -> None:
 class SynthKind(str, Enum):
     detector = "detector"
     classifier = "classifier"
+    test = "test"
 
 
 @app.command("synth")
 def synth_command(
     kind: Annotated[SynthKind, typer.Argument(help="detector: YOLO set of native-resolution crops; "
-                                                   "classifier: sign crops by class.")],
+                                                   "classifier: sign crops by class; test: a COCO test set of "
+                                                   "whole frames under one condition (never train on it).")],
     out: Annotated[Path, typer.Argument(help="Output folder.")],
-    n: Annotated[int, typer.Option(help="detector: number of images.")] = 2000,
-    per_class: Annotated[int, typer.Option(help="classifier: crops per class.")] = 100,
+    n: Annotated[int, typer.Option(help="detector: number of images.",
+                                   callback=in_range("--n", 1))] = 2000,
+    per_class: Annotated[int, typer.Option(help="classifier: crops per class.",
+                                           callback=in_range("--per-class", 0))] = 100,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
-    imgsz: Annotated[int, typer.Option(help="detector: crop size in px (native resolution).")] = 320,
-    size: Annotated[int, typer.Option(help="classifier: crop size in px.")] = 48,
+    imgsz: Annotated[int, typer.Option(help="detector: crop size in px (native resolution).",
+                                       callback=in_range("--imgsz", 32))] = 320,
+    size: Annotated[int, typer.Option(help="classifier: crop size in px.",
+                                      callback=in_range("--size", 8))] = 48,
     classes: Annotated[str, typer.Option(help="detector: 'one' (class 'sign') or 'full' (RTSD labels).")] = "one",
     full_frames: Annotated[bool, typer.Option("--full-frames", help="detector: whole frames, not crops.")] = False,
     big_signs: Annotated[float, typer.Option(min=0.0, max=1.0, help="detector: fraction of poles with near, "
                                                                     "40–140 px signs (rare in RTSD).")] = 0.0,
     coco: Annotated[bool, typer.Option("--coco", help="detector: also write a COCO annotations.json.")] = False,
-    workers: Annotated[int, typer.Option(help="Processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Processes.",
+                                         callback=in_range("--workers", 1))] = 1,
     mine_with: Annotated[Path | None, typer.Option(help="classifier: also add the crops this ONNX sign detector "
                                                         "cuts from synthetic frames (its false alarms as "
                                                         "background).")] = None,
-    mine_frames: Annotated[int, typer.Option(help="classifier: synthetic frames to mine with --mine-with.")] = 1000,
-    mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.")] = 0.1,
+    mine_frames: Annotated[int, typer.Option(help="classifier: synthetic frames to mine with --mine-with.",
+                                             callback=in_range("--mine-frames", 1))] = 1000,
+    mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.",
+                                             callback=in_range("--mine-conf", 0, 1, low_open=True))] = 0.1,
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
+    conditions: Annotated[str, typer.Option(help="detector: each frame under one of these, drawn evenly "
+                                                 "(clear,dusk,night,winter,rain,fog,glare); test: one of them.")]
+    = "",
+    layouts: Annotated[str, typer.Option(help="detector: each frame with one of these sign layouts, drawn evenly "
+                                              "(poles,touching,big); test: one of them.")] = "",
+    frame_size: Annotated[str, typer.Option(help="test: frame size WxH, e.g. 3840x2160 or 2448x2048.")] = "1280x720",
     extra_classes: Annotated[str, typer.Option(help="classifier: comma-separated classes beyond RTSD's to add "
                                                     "(e.g. 5_23_1,5_24_1).")] = "",
     only_classes: Annotated[str, typer.Option(help="classifier: make crops of these comma-separated classes "
                                                    "only (of the default list plus --extra-classes).")] = "",
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
+    from astute_cli.synth.conditions import parse_conditions
     from astute_cli.synth.dataset import ClassifierSpec, DetectorSpec, make_classifier_set, make_detector_set
+    from astute_cli.synth.streets import parse_layouts
 
     if kind is SynthKind.classifier and per_class <= 0 and mine_with is None:
         raise fail("--per-class 0 makes no crops: give --per-class N, or --mine-with DETECTOR.onnx")
     try:
-        if kind is SynthKind.detector:
+        if kind is SynthKind.test:
+            manifest = _synth_test(out, n, seed, conditions, layouts, frame_size, urban)
+        elif kind is SynthKind.detector:
             spec = DetectorSpec(n=n, seed=seed, imgsz=imgsz, classes=classes, full_frames=full_frames,
-                                big_signs=big_signs, urban=urban)
+                                big_signs=big_signs, urban=urban, conditions=parse_conditions(conditions),
+                                layouts=parse_layouts(layouts))
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
             from astute_cli.synth.dataset import classifier_labels
@@ -266,12 +332,28 @@ def synth_command(
 
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
                                                           size=size, conf=mine_conf, urban=urban), workers)
-            console.print(f"mined {mined['background']} background and {mined['signs']} sign crops from "
-                          f"{mined['frames']} frames in {mined['seconds']} s → {out}")
+            say(f"mined {mined['background']} background and {mined['signs']} sign crops from "
+                f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    if kind is SynthKind.detector or per_class > 0:
-        console.print(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+    if kind is not SynthKind.classifier or per_class > 0:
+        say(f"{manifest['images']} images, {manifest['objects']} signs in {manifest['seconds']} s → {out}")
+
+
+def _synth_test(out: Path, n: int, seed: int, conditions: str, layouts: str, frame_size: str, urban: bool) -> dict:
+    """A COCO test set of whole frames: one condition and one layout (the seed should be far from training's)."""
+    from astute_cli.synth.condition_sets import ConditionSet, make_condition_set
+    from astute_cli.synth.conditions import parse_conditions
+    from astute_cli.synth.streets import parse_frame_size, parse_layouts
+
+    condition, layout = parse_conditions(conditions) or ("clear",), parse_layouts(layouts) or ("poles",)
+    if len(condition) > 1 or len(layout) > 1:
+        raise ValueError("a test set has one condition and one layout: give one name to --conditions and --layouts")
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{str(out)!r} is not empty: give a new folder")
+    spec = ConditionSet(n=n, seed=seed, condition=condition[0], layout=layout[0],
+                        frame_wh=parse_frame_size(frame_size), urban=urban)
+    return make_condition_set(out, spec)
 
 
 def _comma_list(text: str) -> list[str]:
@@ -292,8 +374,8 @@ def combine_command(
         manifest = link_classifier_sets(out, parts, max_per_class)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    console.print(f"{manifest['counts'].get('train', 0)} train and {manifest['counts'].get('val', 0)} val crops "
-                  f"→ {out}", highlight=False)
+    say(f"{manifest['counts'].get('train', 0)} train and {manifest['counts'].get('val', 0)} val crops "
+        f"→ {out}")
 
 
 # --- train ---
@@ -310,12 +392,17 @@ def train_command(
     model: Annotated[str, typer.Option(help="Model yaml (no pretrained weights offline) or a .pt to go on from.")]
     = "yolov8n.yaml",
     task: Annotated[Task, typer.Option(help="detect (sign boxes) or classify (sign crops).")] = Task.detect,
-    imgsz: Annotated[int, typer.Option(help="Training image size, pixels.")] = 320,
-    epochs: Annotated[int, typer.Option(help="Passes over the data (ignored with --time-budget-h).")] = 50,
-    batch: Annotated[int, typer.Option(help="Images per step.")] = 16,
+    imgsz: Annotated[int, typer.Option(help="Training image size, pixels.",
+                                       callback=in_range("--imgsz", 32))] = 320,
+    epochs: Annotated[int, typer.Option(help="Passes over the data (ignored with --time-budget-h).",
+                                        callback=in_range("--epochs", 1))] = 50,
+    batch: Annotated[int, typer.Option(help="Images per step.",
+                                       callback=in_range("--batch", 1))] = 16,
     device: Annotated[str, typer.Option(help="cpu, or a CUDA index such as 0.")] = "cpu",
-    workers: Annotated[int, typer.Option(help="Data-loader processes.")] = 2,
-    time_budget_h: Annotated[float | None, typer.Option(help="Stop after this many hours.")] = None,
+    workers: Annotated[int, typer.Option(help="Data-loader processes.",
+                                         callback=in_range("--workers", 0))] = 2,
+    time_budget_h: Annotated[float | None, typer.Option(help="Stop after this many hours.",
+                                                        callback=in_range("--time-budget-h", 0, low_open=True))] = None,
     name: Annotated[str | None, typer.Option(help="Run name (runs/NAME, benchmarks/experiments/NAME).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Go on from runs/NAME/weights/last.pt.")] = False,
     export: Annotated[bool, typer.Option("--export", help="Export best.pt to ONNX beside it at the end.")] = False,
@@ -325,22 +412,48 @@ def train_command(
 ) -> None:
     """Train a detector or a crop classifier (needs the train extra); logs the run under benchmarks/experiments."""
     from astute_cli import train
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
-        overrides = train.parse_overrides(settings or [])
-        best = train.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
-                              device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
-                              **overrides)
-        console.print(f"best weights: {best}", highlight=False)
-        if export:
-            from astute_cli.export import export_onnx
+        with termination_as_interrupt():
+            overrides = train.parse_overrides(settings or [])
+            best = train.train(data, model=model, task=task.value, imgsz=imgsz, epochs=epochs, batch=batch,
+                               device=device, name=name, resume=resume, workers=workers, time_budget_h=time_budget_h,
+                               **overrides)
+            say(f"best weights: {best}")
+            if export:
+                from astute_cli.export import export_onnx
 
-            onnx_path = export_onnx(best, best.with_suffix(".onnx"), imgsz=640 if task == Task.detect else imgsz)
-            console.print(f"ONNX: {onnx_path}", highlight=False)
-    except KeyboardInterrupt:
-        raise fail("interrupted; resume with --resume --name NAME", 130) from None
+                onnx_path = export_onnx(best, best.with_suffix(".onnx"), imgsz=640 if task == Task.detect else imgsz)
+                say(f"ONNX: {onnx_path}")
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; resume with --resume --name NAME", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
+
+@app.command("train-reader")
+def train_reader_command(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: log, checkpoint, reader.onnx.")]
+    = Path("runs/reader"),
+    minutes: Annotated[float, typer.Option(help="Training time budget, minutes.",
+                                         callback=in_range("--minutes", 0, low_open=True))] = 35.0,
+    batch: Annotated[int, typer.Option(help="Crops per step.", callback=in_range("--batch", 1))] = 64,
+    seed: Annotated[int, typer.Option(help="Seeds the drawn crops and the weights.")] = 0,
+    threads: Annotated[int, typer.Option(help="torch threads (one more core draws the crops).",
+                                         callback=in_range("--threads", 1))] = 1,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.", callback=in_range("--lr", 0, low_open=True))] = 3e-3,
+    init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
+) -> None:
+    """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
+    from astute_cli.train_reader import ReaderSpec, train_reader
+
+    try:
+        path = train_reader(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
+                                       init=init))
+        say(f"reader: {path}")
+    except (ValueError, RuntimeError, OSError) as error:
+        raise fail(str(error)) from None
+
 
 # --- export ---
 
@@ -357,9 +470,11 @@ def export_command(
     = False,
     calib: Annotated[Path | None, typer.Option(help="Folder of calibration images (default: synthetic frames).")]
     = None,
-    opset: Annotated[int, typer.Option(help="ONNX opset.")] = 17,
+    opset: Annotated[int, typer.Option(help="ONNX opset.",
+                                       callback=in_range("--opset", 7))] = 17,
     tolerance: Annotated[float, typer.Option(help="Largest recall an INT8 model may lose vs FP32 on labelled "
-                                                  "synthetic frames (0.01 = 1 point).")] = 0.01,
+                                                  "synthetic frames (0.01 = 1 point).",
+                                             callback=in_range("--tolerance", 0, 1))] = 0.01,
     force: Annotated[bool, typer.Option("--force", help="Keep an INT8 model that loses more than --tolerance.")]
     = False,
     classifier: Annotated[str | None, typer.Option(help="Crop classifier file name to record (astute_classifier).")]
@@ -377,21 +492,40 @@ def export_command(
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
     from astute_cli import export
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
     from astute_cli.paths import MODELS_DIR
 
     try:
-        metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
-                                                contexts=contexts)
-        written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
-                                                    int8=int8, calib_dir=calib, opset=opset, tolerance=tolerance,
-                                                    force=force, metadata=metadata)
-    except KeyboardInterrupt:
-        raise fail("interrupted; no output was left behind", 130) from None
+        with termination_as_interrupt():
+            metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
+                                              contexts=contexts)
+            written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
+                                                     int8=int8, calib_dir=calib, opset=opset,
+                                                     tolerance=tolerance, force=force, metadata=metadata,
+                                                     classifier_from=classifier)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
     if check is not None:
         Console().print(check.table())
-    console.print(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)", highlight=False)
+    say(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)")
+    _say_classifier(model or MODELS_DIR / "detector.onnx", written, classifier)
+
+
+def _say_classifier(model: Path, written: Path, classifier: str | None) -> None:
+    """Say which crop classifier the exported model uses, and whether it was copied beside it."""
+    from astute_cli import export
+    from astute_cli.checks import same_file
+
+    name = export.read_metadata(written).get("astute_classifier")
+    if not name:
+        return
+    source = export.classifier_source(model, name, classifier)
+    if same_file(source, written.parent / name):
+        say(f"classifier: {written.parent / name} (beside it)")
+    else:
+        say(f"copied the classifier {source} beside it: {written.parent / name}")
 
 # --- benchmark ---
 
@@ -402,9 +536,11 @@ def benchmark_command(
     data: Annotated[list[Path] | None, typer.Option(help="COCO json (images/ beside it), clip labels "
                                                          "(JSON or CVAT XML) or a folder; repeatable.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
-    threads: Annotated[int | None, typer.Option(help="onnxruntime intra-op CPU threads (default: all).")] = None,
+    threads: Annotated[int | None, typer.Option(help="onnxruntime intra-op CPU threads (default: all).",
+                                                callback=in_range("--threads", 1))] = None,
     eval_fps: Annotated[float | None, typer.Option(help="Run clips at about this many frames per second "
-                                                        "(every k-th frame, a slower CPU) (default: all).")] = None,
+                                                        "(every k-th frame, a slower CPU) (default: all).",
+                                                   callback=in_range("--eval-fps", 0, low_open=True))] = None,
     chart: Annotated[Path | None, typer.Option(help="Draw recall and lead time by sign size to this PNG.")] = None,
     cache: Annotated[Path | None, typer.Option(help="Keep/replay the detector's output per clip in this folder "
                                                     "(re-score tracker and announcer without the model).")] = None,
@@ -416,6 +552,15 @@ def benchmark_command(
 
     if not data:
         raise fail("give at least one --data PATH (a COCO json, clip labels or a folder)")
+    for option, path in (("--json", json_out), ("--chart", chart)):
+        if path is not None and path.is_dir():  # found now, not after the whole benchmark
+            raise fail(f"{option} {str(path)!r} is a folder: give a file name")
+    try:
+        refuse_same_files({f"--data file {str(p)!r}": p for p in data if p.is_file()}
+                          | {f"model {str(m)!r}": m for m in models or []},
+                          {f"--{k}": v for k, v in (("json", json_out), ("chart", chart)) if v is not None})
+    except ValueError as error:
+        raise fail(str(error)) from None
     results = []
     try:
         for model in models or [None]:
@@ -428,15 +573,16 @@ def benchmark_command(
         raise fail(str(error)) from None
     Console().print(astute_cli.eval.results_table(results))
     if json_out is not None:
-        console.print(f"json: {astute_cli.eval.save_results(results, json_out)}", highlight=False)
+        say(f"json: {astute_cli.eval.save_results(results, json_out)}")
     if chart is not None and astute_cli.eval.save_chart(results, chart):
-        console.print(f"chart: {chart}", highlight=False)
+        say(f"chart: {chart}")
 
 
 @app.command("make-clips")
 def make_clips_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the clips and their .labels.json files.")],
-    count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).")] = 0,
+    count: Annotated[int, typer.Option("--count", help="Random drives to render (0 with --standard).",
+                                       callback=in_range("--count", 0))] = 0,
     standard: Annotated[bool, typer.Option("--standard", help="The committed set of annotations/.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Also the bundled demo clip (demo.mp4).")] = False,
     seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
@@ -460,7 +606,7 @@ def make_clips_command(
             paths.append(out_dir / "demo.labels.json")
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
-    console.print(f"{len(paths)} clips in {out_dir}", highlight=False)
+    say(f"{len(paths)} clips in {out_dir}")
 
 
 @app.command("import-cvat")
@@ -468,17 +614,21 @@ def import_cvat_command(
     xml: Annotated[Path, typer.Argument(help="CVAT 'CVAT for video 1.1' annotations.xml.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Clip labels JSON to write.")],
     video: Annotated[str | None, typer.Option(help="Video file, relative to --out (default: the task's).")] = None,
-    fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate (default: read from the video, else 25).",
+                                              callback=in_range("--fps", 0, 1000, low_open=True))] = None,
 ) -> None:
     """Convert a CVAT video export into Astute clip labels (JSON)."""
     from astute_cli.labels.clips import from_cvat_video
 
+    if out.is_dir():
+        raise fail(f"-o {str(out)!r} is a folder: give a file name")
     try:
+        refuse_same_files({"CVAT file": xml}, {"-o": out})
         labels = from_cvat_video(xml, fps=fps, video=video)
+        labels.save(out)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
-    labels.save(out)
-    console.print(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}", highlight=False)
+    say(f"{len(labels.signs)} signs, {labels.n_frames} frames -> {out}")
 
 
 # --- fetch ---
@@ -489,25 +639,29 @@ def fetch_command(
     urls: Annotated[list[str] | None, typer.Argument(help="Channel, playlist, video or file URLs "
                                                          "[default: the pilot's dash-cam channel].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the videos.")] = Path("videos"),
-    limit: Annotated[int | None, typer.Option(help="Only the N newest videos of a channel or playlist.")] = None,
-    max_height: Annotated[int, typer.Option(help="Best quality up to this height (720, 1080, 2160).")] = 1080,
+    limit: Annotated[int | None, typer.Option(help="Only the N newest videos of a channel or playlist.",
+                                              callback=in_range("--limit", 1))] = None,
+    max_height: Annotated[int, typer.Option(help="Best quality up to this height (720, 1080, 2160).",
+                                            callback=in_range("--max-height", 1))] = 1080,
     section: Annotated[str | None, typer.Option(help="Only this time range, START-END (1:00-2:30).")] = None,
     archive: Annotated[Path | None, typer.Option(help="Download archive [default: OUT/archive.txt].")] = None,
 ) -> None:
     """Download the pilot dash-cam videos (yt-dlp) with their metadata; re-runs skip what is there."""
     from astute_cli import fetch
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
 
     try:
-        options = fetch.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
-                                     section=fetch.parse_section(section) if section else None)
-        results = fetch.fetch(urls or [], options)
-    except KeyboardInterrupt:
-        raise fail("interrupted; partial downloads were removed", 130) from None
+        with termination_as_interrupt():
+            options = fetch.FetchOptions(out_dir=out, limit=limit, max_height=max_height, archive=archive,
+                                         section=fetch.parse_section(section) if section else None)
+            results = fetch.fetch(urls or [], options)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; partial downloads were removed", exit_code(interrupt)) from None
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
     for r in results:
         colour = {"fetched": "green", "skipped": "yellow"}.get(r.status, "red")
         detail = str(r.path) if r.path else r.reason
-        Console().print(f"[{colour}]{r.status}[/] {r.url} {detail}", highlight=False)
+        Console().print(f"[{colour}]{r.status}[/] {escape(r.url)} {escape(detail)}", highlight=False, soft_wrap=True)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)

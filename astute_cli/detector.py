@@ -20,6 +20,7 @@ from astute_cli.boxes import nms
 from astute_cli.paths import MODELS_DIR
 from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate
 from astute_cli.types import Detections
+from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
 
 SIGN_ROI = (0.0, 0.0, 1.0, 0.77)
 """Where signs are, as frame fractions x1, y1, x2, y2: 99.5 % of the 25,870 RTSD boxes in
@@ -30,6 +31,8 @@ ZOOM_BAND = (0.15, 0.305, 0.797, 0.6)
 89 % of the 4,331 RTSD boxes under 20 px wide and 79 % of those 20–32 px in ``rtsd-meta`` (the best-placed window
 of that size, searched on 16/8 px steps). At 1.5× it is 1240×320 px: two 640×320 strips, one 640×640 tile."""
 DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
+READER_MODEL = MODELS_DIR / "reader.onnx"
+"""The bundled value reader, used by two-stage models when it exists (see :func:`load_detector`)."""
 
 
 def letterbox(image: np.ndarray, new_hw: tuple[int, int], color: int = 114
@@ -178,6 +181,17 @@ def _session(path: Path, threads: int | None):
         raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
 
 
+def check_is_detector(path: Path, session, meta: dict[str, str]) -> None:
+    """ValueError naming the problem when a model is not a box detector (a crop classifier, most often)."""
+    shape = session.get_outputs()[0].shape
+    if meta.get("task") == "classify" or len(shape) == 2:
+        raise ValueError(f"{str(path)!r} is a crop classifier (output {list(shape)}), not a sign detector: give "
+                         f"the detector; it names its classifier in its metadata")
+    if len(shape) != 3:
+        raise ValueError(f"{str(path)!r} is not a sign detector: its output {list(shape)} is not YOLO's (1, 4 + "
+                         f"classes, boxes) or (1, boxes, 6)")
+
+
 def _metadata(session) -> dict[str, str]:
     return dict(session.get_modelmeta().custom_metadata_map)
 
@@ -231,6 +245,7 @@ class OnnxDetector:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
+        check_is_detector(self.path, self.session, self.metadata)
         self.input_hw = _input_hw(self.session, self.metadata)
         self.labels = _names(self.metadata)
         self.conf, self.iou, self.work_width = conf, iou, work_width
@@ -332,9 +347,12 @@ def _clip(found: Detections, shape: tuple[int, ...]) -> Detections:
     return found[(found.width > 1) & (found.height > 1)]
 
 
-def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> Detections:
+def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0, whole_aspect: float = 0.8
+                ) -> Detections:
     """Repair signs cut by a tile edge (x in ``seams``): a piece inside another box goes; two pieces that
-    meet at the same edge, of one class and on the same rows, become one box."""
+    meet at the same edge, of one class and on the same rows, become one box, unless both are at least
+    ``whole_aspect`` as wide as tall: those are two whole signs touching at the seam (a cut round, square or
+    triangular sign leaves at least one narrow piece)."""
     boxes, drop = found.xyxy.copy(), np.zeros(len(found), bool)
     for i in range(len(found)):
         a = boxes[i]
@@ -351,11 +369,15 @@ def _join_seams(found: Detections, seams: list[float], gap_px: float = 3.0) -> D
                 b = boxes[j]
                 rows = min(a[3], b[3]) - max(a[1], b[1])
                 if j != i and abs(a[2] - seam) <= gap_px and abs(b[0] - seam) <= gap_px and \
-                        rows > 0.6 * max(a[3] - a[1], b[3] - b[1]):
+                        rows > 0.6 * max(a[3] - a[1], b[3] - b[1]) and not _both_whole(a, b, whole_aspect):
                     boxes[i] = [a[0], min(a[1], b[1]), b[2], max(a[3], b[3])]
                     drop[j] = True
                     break
     return Detections(boxes, found.confidence, found.class_id)[~drop]
+
+
+def _both_whole(a: np.ndarray, b: np.ndarray, whole_aspect: float) -> bool:
+    return bool(a[2] - a[0] >= whole_aspect * (a[3] - a[1]) and b[2] - b[0] >= whole_aspect * (b[3] - b[1]))
 
 
 def square_crops(image: np.ndarray, xyxy: np.ndarray, size_hw: tuple[int, int], context: float = 0.1
@@ -407,11 +429,15 @@ class CropClassifier:
     def classify(self, image: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(class index (N,), probability (N,)) for each box of a BGR frame, probabilities averaged over the
         crops of every context."""
+        probs = self.probabilities(image, xyxy)
+        return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+
+    def probabilities(self, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        """(N, classes) probabilities for each box of a BGR frame, averaged over the crops of every context."""
         xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
         if not len(xyxy):
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        probs = sum(self._probabilities(self.crops(image, xyxy, c)) for c in self.contexts) / len(self.contexts)
-        return probs.argmax(axis=1), probs.max(axis=1).astype(np.float32)
+            return np.zeros((0, len(self.labels)), np.float32)
+        return sum(self._probabilities(self.crops(image, xyxy, c)) for c in self.contexts) / len(self.contexts)
 
     def _probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
         return np.concatenate([self.session.run(None, {self._input_name: _to_blob(crops[i:i + self._batch])})[0]
@@ -419,31 +445,80 @@ class CropClassifier:
 
 
 class TwoStageDetector:
-    """Boxes from a sign detector, class and value from a crop classifier.
+    """Boxes from a sign detector, the sign's kind from a crop classifier, its number from a value reader.
 
-    ``confidence`` is the detector's score times the classifier's probability; crops the classifier calls
-    background are dropped, which removes many of the detector's false alarms on real clutter.
+    ``confidence`` is the detector's score times the classifier's probability of the kind; crops the classifier
+    calls background are dropped, which removes many of the detector's false alarms on real clutter. The
+    classifier's value classes (``3_24_n60``…) are summed into kinds (``3_24``: see :mod:`astute_cli.values`),
+    so ``labels`` are kinds and the number is in ``Detections.value``: read by ``reader`` on the boxes of valued
+    kinds (whose printed unit may change the kind, never to a speed limit from a "т" or "м"), or, without a
+    reader, the classifier's most probable value class of the kind.
     """
 
     def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
-                 plates_need_sign: bool = True) -> None:
-        self.detector, self.classifier = detector, classifier
-        self.labels = classifier.labels
+                 plates_need_sign: bool = True, reader: Reader | None = None) -> None:
+        self.detector, self.classifier, self.reader = detector, classifier, reader
+        self.kind_map = KindMap(classifier.labels)
+        self.labels = self.kind_map.kinds
         self.min_confidence = min_confidence
         self.plates_need_sign = plates_need_sign
         self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
         self._plate = np.array([is_mounted_plate(label) for label in self.labels])
+        self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray) -> Detections:
-        boxes = self.detector.detect(image)
+        return self.describe(image, self.detector.detect(image))
+
+    def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
+        """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
+        classifier calls background, lone plates and weak boxes are dropped."""
         if not len(boxes):
             return Detections.empty()
-        class_id, probability = self.classifier.classify(image, boxes.xyxy)
-        found = Detections(boxes.xyxy, boxes.confidence * probability, class_id)
-        found = found[~self._background[class_id]]
+        label_probs = self.classifier.probabilities(image, boxes.xyxy)
+        kind_probs = self.kind_map.collapse(label_probs)
+        class_id = kind_probs.argmax(axis=1)
+        confidence = boxes.confidence * kind_probs.max(axis=1)
+        keep = ~self._background[class_id]
         if self.plates_need_sign:
-            found = found[plates_under_signs(found.xyxy, self._plate[found.class_id])]
-        return found[found.confidence >= self.min_confidence]
+            keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
+        keep &= confidence >= self.min_confidence
+        class_id, kind_probs, label_probs = class_id[keep], kind_probs[keep], label_probs[keep]
+        value, value_conf = self._read(image, boxes.xyxy[keep], class_id, kind_probs, label_probs)
+        return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf)
+
+    def _read(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
+              label_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values (catalogue units, NaN for none) and their confidences; ``class_id`` is updated in place where
+        the reading's unit rules the classifier's kind out."""
+        value, confidence = np.full(len(class_id), np.nan, np.float32), np.zeros(len(class_id), np.float32)
+        rows = np.flatnonzero(self._valued[class_id])
+        if not len(rows):
+            return value, confidence
+        if self.reader is None:
+            value[rows], confidence[rows] = self.kind_map.label_values(label_probs[rows], class_id[rows])
+            return value, confidence
+        read = np.array([reader_reads(self.labels[k]) for k in class_id[rows]], bool)
+        if not read.all():  # kinds the reader does not read keep the classifier's value class
+            value[rows[~read]], confidence[rows[~read]] = self.kind_map.label_values(label_probs[rows[~read]],
+                                                                                     class_id[rows[~read]])
+            rows = rows[read]
+        readings = self.reader.read(image, xyxy[rows], [self.labels[k] for k in class_id[rows]]) if len(rows) else []
+        moved = []
+        for row, reading in zip(rows, readings, strict=True):
+            kind = choose_kind(kind_probs[row], self.labels, reading)
+            if kind != class_id[row] and reader_reads(self.labels[kind]):
+                moved.append(row)  # read again where the new kind prints its value
+            class_id[row] = kind
+            number = number_for(self.labels[kind], reading)
+            if number is not None:
+                value[row], confidence[row] = number, reading.confidence
+        if moved:
+            again = self.reader.read(image, xyxy[moved], [self.labels[k] for k in class_id[moved]])
+            for row, reading in zip(moved, again, strict=True):
+                number = number_for(self.labels[class_id[row]], reading)
+                if number is not None:
+                    value[row], confidence[row] = number, reading.confidence
+        return value, confidence
 
 
 def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 1.0, max_offset: float = 0.75
@@ -473,10 +548,13 @@ def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 
 
 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
-                  **kwargs) -> OnnxDetector | TwoStageDetector:
+                  reader: str | Path | bool | None = None, **kwargs) -> OnnxDetector | TwoStageDetector:
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
     classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
-    ``conf`` defaults to the model's ``astute_conf``."""
+    ``conf`` defaults to the model's ``astute_conf``. A two-stage detector reads values with ``reader`` (a
+    reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model (``none``: no
+    reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
+    value classes)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or _default_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -488,9 +566,49 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
         return detector
     contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
-                            float(detector.metadata.get("astute_min_confidence", 0.0)))
+                            float(detector.metadata.get("astute_min_confidence", 0.0)),
+                            reader=load_reader(reader_path(path, detector.metadata, reader), threads))
+
+
+def reader_path(model: Path, metadata: dict[str, str], reader: str | Path | bool | None) -> Path | None:
+    """Which value reader a model uses (see :func:`load_detector`), or None for none."""
+    if reader is False:
+        return None
+    if reader is not None and reader is not True:
+        return Path(reader)
+    named = metadata.get("astute_reader")
+    if named == "none":  # the model's classes carry the values; no reader
+        return None
+    if named:
+        return model.parent / named
+    return READER_MODEL if READER_MODEL.is_file() or reader is True else None
+
+
+def load_reader(path: Path | None, threads: int | None = None) -> Reader | None:
+    """The value reader of an ONNX file (imported only when there is one), or None.
+
+    Raises:
+        ValueError: the file is missing or cannot be loaded.
+    """
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise ValueError(f"Cannot load value reader {str(path)!r}: no such file")
+    try:
+        from astute_cli.reader import ValueReader
+    except ImportError as error:
+        raise ValueError(f"Cannot load value reader {str(path)!r}: {error}") from None
+    reader = ValueReader(path, threads)
+    if getattr(reader, "path", None) is None:
+        reader.path = Path(path)  # names the reader's file (benchmark caches tell readers apart by it)
+    return reader
 
 
 def _default_threads() -> int | None:
-    value = os.environ.get("ASTUTE_THREADS")
-    return int(value) if value else None
+    value = os.environ.get("ASTUTE_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ASTUTE_THREADS must be a whole number of CPU threads, 1 or more; it is {value!r}")
+    return int(value)
+

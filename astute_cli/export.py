@@ -473,7 +473,8 @@ def _metadata_tile(model: Any) -> tuple[int, int]:
 def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int | str = 640, int8: bool = False,
                      calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.01,
                      force: bool = False, metadata: dict[str, Any] | None = None, n_check: int = 200,
-                     threads: int | None = None) -> tuple[Path, CheckResult | None]:
+                     threads: int | None = None, classifier_from: str | Path | None = None
+                     ) -> tuple[Path, CheckResult | None]:
     """What ``astute export`` does: .pt -> ONNX (-> INT8), metadata stamped, self-checked.
 
     Args:
@@ -484,6 +485,8 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
         force: keep an INT8 model that loses more than ``tolerance``.
         n_check: labelled synthetic frames of the self-check (seed :data:`CHECK_SEED`).
         threads: onnxruntime threads of the self-check [default: ``ASTUTE_THREADS``, else all cores].
+        classifier_from: where the crop classifier named in the metadata is [default: beside ``model``]; it is
+            copied beside ``out`` so that the exported model works wherever it is written.
 
     Raises:
         ValueError: bad input, or an INT8 model that lost too much (``out`` is then left as it was).
@@ -494,9 +497,12 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
     out = Path(out) if out else model.with_suffix(".int8.onnx" if int8 else ".onnx")
     if out.resolve() == model.resolve() and (int8 or model.suffix == ".pt"):
         raise ValueError(f"Output would overwrite the input model: {str(out)!r}")
+    bundle = classifier_to_copy(model, out, metadata, classifier_from)  # checked before any work
     with tempfile.TemporaryDirectory(prefix="astute-export-") as work:
         fp32 = _fp32_model(model, out if not int8 else Path(work) / "fp32.onnx", imgsz, opset, metadata)
         if not int8:
+            if bundle is not None:
+                _move_atomic(*bundle)
             return fp32, None
         candidate = quantize_int8(fp32, Path(work) / out.name, calib_dir)
         result = self_check(fp32, candidate, labelled_frames(n_check, CHECK_SEED), threads=threads or _env_threads())
@@ -505,7 +511,46 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
                              f"{result.images} labelled frames (tolerance {100 * tolerance:g}); "
                              "not written (--force keeps it)")
         result.candidate.path = str(_move_atomic(candidate, out))
+        if bundle is not None:
+            _move_atomic(*bundle)
         return out, result
+
+
+def classifier_source(model: Path, name: str, classifier_from: str | Path | None = None) -> Path:
+    """Where the crop classifier ``name`` that a model names is: ``classifier_from`` when that is a file, else beside
+    ``model`` (the metadata names it relative to the model)."""
+    if classifier_from is not None and Path(classifier_from).is_file():
+        return Path(classifier_from)
+    return model.parent / name
+
+
+def classifier_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
+                       classifier_from: str | Path | None = None) -> tuple[Path, Path] | None:
+    """(source, target) when the crop classifier the exported model will name must be copied beside ``out``;
+    None when it names none or it is there already. ValueError when it cannot be found, or when a different
+    file of its name is beside ``out``."""
+    from astute_cli.checks import same_file
+
+    name = (metadata or {}).get("astute_classifier")
+    if name is None and model.suffix == ".onnx":
+        try:
+            name = read_metadata(model).get("astute_classifier")
+        except Exception:  # not an ONNX file: load_onnx says so in its own words
+            return None
+    if not name:
+        return None
+    source, target = classifier_source(model, name, classifier_from), out.parent / name
+    if same_file(source, target):
+        return None
+    if not source.is_file():
+        raise ValueError(f"The model names the crop classifier {name!r}, not found at {str(source)!r}: give "
+                         f"--classifier PATH")
+    if target.exists():
+        if target.is_file() and target.read_bytes() == source.read_bytes():
+            return None
+        raise ValueError(f"{str(target)!r} is a different file than the classifier {str(source)!r} that the model "
+                         f"names: export to another folder, or move that file")
+    return source, target
 
 
 def _move_atomic(src: Path, out: Path) -> Path:
@@ -525,5 +570,6 @@ def _fp32_model(model: Path, out: Path, imgsz: int | str, opset: int, metadata: 
 
 
 def _env_threads() -> int | None:
-    value = os.environ.get("ASTUTE_THREADS")
-    return int(value) if value else None
+    from astute_cli.detector import _default_threads
+
+    return _default_threads()

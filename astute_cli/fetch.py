@@ -83,7 +83,9 @@ def ydl_options(options: FetchOptions, hooks: list[Callable] | None = None, logg
     opts: dict = {
         "format": format_selector(options.max_height),
         "merge_output_format": "mp4",
-        "outtmpl": {"default": str(options.out_dir / "%(title).80B [%(id)s].%(ext)s")},
+        # the whole name is capped (a remote name may be hundreds of characters; file systems allow 255 bytes)
+        "outtmpl": {"default": str(options.out_dir / "%(title).80B [%(id).40B].%(ext)s")},
+        "trim_file_name": 160,
         "download_archive": str(archive),
         "ffmpeg_location": str(ffmpeg_dir()),
         "noplaylist": False,
@@ -208,6 +210,8 @@ def explain(message: str, url: str) -> str:
     """One line saying why a download failed: no network, HTTP errors, or yt-dlp's own words."""
     if _NO_NETWORK.search(message):
         return f"no network: cannot reach {url}"
+    if "file:// urls are disabled" in message.lower():
+        return "file:// URLs are not fetched (a local video needs no download): run astute annotate FILE on it"
     text = re.sub(r"^(ERROR:\s*)+", "", message.strip().splitlines()[0] if message.strip() else "unknown error")
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 

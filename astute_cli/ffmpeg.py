@@ -43,10 +43,12 @@ def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path 
         command += ["-i", str(path)]
     command += ["-map", "0:v:0", "-c:v", "copy"]
     if len(inputs) == 2:
-        # alerts over the original sound; duration=first keeps the original's length, normalize=0 its level
-        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=first:normalize=0[a]", "-map", "[a]"]
+        # alerts over the original sound (normalize=0 keeps its level), padded with silence: the video's length
+        # decides (-shortest then ends the padded sound with the video)
+        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=longest:normalize=0,apad[a]",
+                    "-map", "[a]"]
     elif len(inputs) == 1:
-        command += ["-map", "1:a:0"]
+        command += ["-filter_complex", "[1:a:0]apad[a]", "-map", "[a]"]
     if inputs:
         command += ["-c:a", "aac", "-b:a", "128k", "-shortest"]
     return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]

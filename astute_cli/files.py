@@ -46,7 +46,7 @@ def atomic_path(path: str | Path, prefix: str | None = None, suffix: str = ".tmp
 
 def write_json_atomic(path: str | Path, data: dict) -> None:
     """Write JSON (UTF-8, indent 2) to a temporary file beside ``path`` and rename it into place."""
-    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8") as handle:
+    with atomic_path(path, ordinary_mode=True) as temp, open(temp, "w", encoding="utf-8") as handle:
         json.dump(data, handle, ensure_ascii=False, indent=2)
 
 

@@ -6,21 +6,23 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.checks import check_outputs, refuse_same_files
 from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
 from astute_cli.sink import VideoSink
-from astute_cli.source import frames, probe
+from astute_cli.source import frames, probe, timed_frames
+from astute_cli.timing import Retimer, output_rate, stream_rate
 from astute_cli.types import Announcement, Detections, VideoInfo
 
 BANNER_S = 3.0
@@ -45,6 +47,7 @@ class AnnotateResult:
     announcements: list[Announcement] = field(default_factory=list)
     report: Path | None = None
     speed_limits: list[LimitChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -94,6 +97,8 @@ class Overlay:
             voted = self.label_of(track) if self.label_of is not None and track >= 0 else None
             class_id = int(detections.class_id[i]) if voted is None else voted
             code, value = signs.parse_label(self.labels[class_id])
+            if value is None and detections.value is not None and not np.isnan(detections.value[i]):
+                value = float(detections.value[i])  # the number this view reads (a detector that reads values)
             text = signs.phrase(code, value, self.lang)
         size_m = signs.lookup(code).size_m
         metres = distance_m(float(detections.width[i]), frame_width, size_m, self.hfov_deg)
@@ -123,40 +128,82 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     """
     video = Path(video)
     info = probe(video)
-    out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
-    events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    out, events = output_paths(video, out, events)
     report_html = default_report_path(out) if report is True else Path(report) if report else None
     if report_html is not None:
+        refuse_same_files({"input video": video}, {"Output video": out, "Events file": events,
+                                                   "Report": report_html})
         check_writable(report_html)  # a bad path fails before the first frame
+    rate = output_rate(info.fps, stream_rate(video))
+    retimer = Retimer(rate)
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     thumbnails: dict[tuple[int, int], bytes] = {}  # each alert's sign as it was seen, for the report
+    times: list[float] = []  # each frame's own timestamp: a variable frame rate keeps its timing
+
+    def source() -> Iterator[tuple[int, np.ndarray]]:
+        with closing(timed_frames(video, fps=info.fps)) as timed:
+            for index, t, frame in timed:
+                times.append(t)
+                yield index, frame
+
     start = time.perf_counter()
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
-    with ExitStack() as temps, VideoSink(out, info) as sink:
-        for index, frame, detections, new in run_stages(frames(video), detector, tracker, announcer):
-            t = index / info.fps
+    with ExitStack() as temps, VideoSink(out, replace(info, fps=rate)) as sink:
+        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer):
+            new = [replace(a, t=times[a.frame_index]) if 0 <= a.frame_index < len(times) else a for a in new]
+            t = times[index]
             overlay.update(new, index, t)
             announcements += new
             if report_html is not None:
                 thumbnails.update({(a.frame_index, a.track_id): thumbnail_jpeg(frame, a.xyxy) for a in new})
-            sink.write(draw(frame, detections, overlay.captions(detections, info.width), overlay.speed_limit,
-                            overlay.banner(t)))
+            for shown in retimer.push(draw(frame, detections, overlay.captions(detections, info.width),
+                                           overlay.speed_limit, overlay.banner(t)), t):
+                sink.write(shown)
             count = index + 1
             if on_frame is not None:
                 on_frame(count, info.total_frames)
         if count == 0:
             raise ValueError(f"Video has no readable frames: {str(video)!r}")
-        alerts_wav = _alerts_audio(temps, announcements, speaker, lang, count / info.fps, out.parent)
+        for shown in retimer.flush():
+            sink.write(shown)
+        alerts_wav = _alerts_audio(temps, announcements, speaker, lang, retimer.duration_s, out.parent)
         sink.set_audio(alerts_wav, video if info.has_audio else None)
     elapsed = time.perf_counter() - start
     document = events_document(video, info, count, announcements, overlay.changes)
     write_json_atomic(events, document)
     if report_html is not None:
         write_report(document, out, thumbnails, report_html, lang)
-    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html, overlay.changes)
+    warnings = []
+    if ended_early(count, info.total_frames, times[-1], info.fps):
+        warnings.append(f"The video ended early (truncated or damaged?): {count} of {info.total_frames} frames "
+                        f"could be read: {str(video)!r}")
+    return AnnotateResult(video, out, events, info, count, elapsed, announcements, report_html,
+                          speed_limits=overlay.changes, warnings=warnings)
+
+
+def output_paths(video: Path, out: str | Path | None, events: str | Path | None) -> tuple[Path, Path]:
+    """The output video and events file (defaults beside the input), checked before any work: neither may be the
+    input or the other, and each must be a file that can be made."""
+    out = Path(out) if out is not None else video.with_name(f"{video.stem}.astute.mp4")
+    events = Path(events) if events is not None else out.with_name(f"{out.stem}.events.json")
+    check_outputs({"input video": video}, {"Output video": out, "Events file": events})
+    return out, events
+
+
+def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: float) -> bool:
+    """True when clearly fewer frames were read than the file declares, and they cover clearly less time.
+
+    Both, because some containers (WebM, MKV) only estimate their frame count from duration × rate, which
+    overcounts a variable-rate video; the time the frames cover is right either way.
+    """
+    if frames_expected <= 0 or fps <= 0:
+        return False
+    expected_s, covered_s = frames_expected / fps, last_t + 1.0 / fps
+    return (frames_expected - frames_read > max(2, 0.02 * frames_expected)
+            and expected_s - covered_s > max(2.0 / fps, 0.02 * expected_s))
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer

@@ -33,9 +33,16 @@ def draw(frame: np.ndarray, detections: Detections, captions: list[str], speed_l
     """
     out = frame.copy()
     scale = max(out.shape[0] / 720.0, 0.5)
+    labelled: list[tuple[np.ndarray, np.ndarray]] = []  # (box, label patch)
     for i, box in enumerate(detections.xyxy):
         confirmed = detections.track_id is None or detections.track_id[i] >= 0
-        _draw_box(out, box, captions[i] if i < len(captions) else "", confirmed, scale)
+        caption = _draw_box(out, box, captions[i] if i < len(captions) else "", confirmed, scale)
+        if caption:
+            labelled.append((box, text_patch(caption, round(16 * scale), BOX_COLOR)))
+    spots = place_labels([box for box, _ in labelled], [(p.shape[1], p.shape[0]) for _, p in labelled],
+                         (out.shape[1], out.shape[0]))
+    for (_, patch), (x, y) in zip(labelled, spots, strict=True):
+        paste(out, patch, x, y)
     if speed_limit is not None:
         _draw_speed_limit(out, speed_limit, scale)
     if banner:
@@ -43,15 +50,47 @@ def draw(frame: np.ndarray, detections: Detections, captions: list[str], speed_l
     return out
 
 
-def _draw_box(image: np.ndarray, box: np.ndarray, caption: str, confirmed: bool, scale: float) -> None:
+def _draw_box(image: np.ndarray, box: np.ndarray, caption: str, confirmed: bool, scale: float) -> str:
+    """Draw the box; returns the caption to place (none for a box not yet confirmed)."""
     x1, y1, x2, y2 = (round(float(v)) for v in box)
     color = BOX_COLOR if confirmed else TENTATIVE_COLOR
     cv2.rectangle(image, (x1, y1), (x2, y2), color, max(1, round(2 * scale)) if confirmed else 1)
-    if not caption or not confirmed:
-        return
-    patch = text_patch(caption, round(16 * scale), color)
-    y = y1 - patch.shape[0] - 2 if y1 - patch.shape[0] - 2 >= 0 else y2 + 2
-    paste(image, patch, x1, y)
+    return caption if confirmed else ""
+
+
+def place_labels(boxes: list, sizes_wh: list[tuple[int, int]], frame_wh: tuple[int, int], gap: int = 2
+                 ) -> list[tuple[int, int]]:
+    """Top-left corners for the labels of these boxes: inside the frame and not covering each other.
+
+    Each label goes just above its box, else just below, moved left to stay in the frame; when that spot
+    overlaps a label already placed (nearer the top first), it moves further up or down in steps of its height.
+    A frame too crowded for that keeps the label at its first spot.
+    """
+    width, height = frame_wh
+    placed: list[tuple[int, int, int, int]] = []
+    spots: list[tuple[int, int]] = [(0, 0)] * len(boxes)
+    for i in sorted(range(len(boxes)), key=lambda k: (float(boxes[k][1]), float(boxes[k][0]))):
+        x1, y1, _, y2 = (round(float(v)) for v in boxes[i][:4])
+        w, h = sizes_wh[i]
+        x = min(max(x1, 0), max(width - w, 0))
+        above, below = y1 - h - gap, y2 + gap
+        step = h + gap
+        candidates = [above, below]
+        for k in range(1, max(height // max(step, 1), 1) + 1):
+            candidates += [above - k * step, below + k * step]
+        inside = [y for y in candidates if 0 <= y <= height - h]
+        spot = next((y for y in inside if not any(_overlap((x, y, w, h), other) for other in placed)), None)
+        if spot is None:
+            spot = inside[0] if inside else min(max(above, 0), max(height - h, 0))
+        spots[i] = (x, spot)
+        placed.append((x, spot, w, h))
+    return spots
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
 def _draw_speed_limit(image: np.ndarray, kmh: int, scale: float) -> None:

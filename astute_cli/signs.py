@@ -10,6 +10,7 @@ their longest listed prefix.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -29,6 +30,51 @@ SILENT_LABELS = BACKGROUND_LABELS | {"sign"}
 STANDALONE_PLATES = ("8_22", "8_23")
 """Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
 is mounted right under a sign."""
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """The values a kind of value can take on a GOST sign: ``low``..``high`` (catalogue unit) on multiples of
+    ``step``; ``printed`` is the unit printed on the face (None: speeds print none)."""
+
+    low: float
+    high: float
+    step: float
+    printed: str | None
+
+
+VALUE_RANGES: dict[str, ValueRange] = {
+    "speed": ValueRange(5, 130, 5, None),  # km/h: 3.24, 3.25, 4.6, 6.2
+    "height": ValueRange(1.5, 6.0, 0.1, "m"),  # 3.13
+    "width": ValueRange(1.5, 6.0, 0.1, "m"),  # 3.14
+    "length": ValueRange(2.0, 40.0, 0.1, "m"),  # 3.15
+    "distance": ValueRange(50, 5000, 10, "m"),  # 8.1.x, 8.2.x plates (printed "150 м" or "1,5 км"), 3.16
+    "weight": ValueRange(1, 60, 0.5, "t"),  # 3.11, 3.4, 8.11
+    "axle_weight": ValueRange(1, 60, 0.5, "t"),  # 3.12
+}
+"""Every value a sign of each value kind can carry; a reading outside is a misread."""
+PRINTED_UNITS = {"м": "m", "т": "t", "км": "km"}
+"""Units as printed on sign faces and plates -> the catalogue's unit names."""
+_PRINTED_RE = re.compile(r"^(\d{1,4}(?:,\d)?)(км|м|т)?$")
+
+
+def parse_printed(text: str) -> tuple[float | None, str | None]:
+    """The number and unit printed in ``text`` (``"3,8м"`` -> (3.8, "m"), ``"1,5км"`` -> (1.5, "km"),
+    ``"90"`` -> (90.0, None)); (None, None) when the text is no printed value."""
+    match = _PRINTED_RE.match(text.replace(" ", ""))
+    if match is None:
+        return None, None
+    return float(match[1].replace(",", ".")), PRINTED_UNITS[match[2]] if match[2] else None
+
+
+def plausible_value(code: str, value: float | None) -> bool:
+    """Whether ``value`` (in the catalogue's unit for the sign: km/h, m, t) can stand on a sign of this code."""
+    kind = lookup(code).value_kind
+    if kind is None or value is None or not math.isfinite(value) or kind not in VALUE_RANGES:
+        return False
+    rule = VALUE_RANGES[kind]
+    steps = value / rule.step
+    return rule.low <= value <= rule.high and abs(steps - round(steps)) < 1e-6
 
 
 def is_mounted_plate(label: str) -> bool:
@@ -154,12 +200,17 @@ def _plural_ru(value: float, one: str, few: str, many: str) -> str:
     return many
 
 
-_UNITS_RU = {"m": ("метр", "метра", "метров"), "t": ("тонна", "тонны", "тонн")}
-_UNITS_EN = {"m": ("metre", "metres"), "t": ("tonne", "tonnes"), "km/h": ("km/h", "km/h")}
+_UNITS_RU = {"m": ("метр", "метра", "метров"), "t": ("тонна", "тонны", "тонн"),
+             "km": ("километр", "километра", "километров")}
+_UNITS_EN = {"m": ("metre", "metres"), "t": ("tonne", "tonnes"), "km/h": ("km/h", "km/h"),
+             "km": ("kilometre", "kilometres")}
 
 
 def quantity(value: float, unit: str | None, lang: str = "ru") -> str:
-    """A spoken quantity: (3.5, ``m``) -> ``3,5 метра`` / ``3.5 metres``; speed in Russian is the bare number."""
+    """A spoken quantity: (3.5, ``m``) -> ``3,5 метра`` / ``3.5 metres``; speed in Russian is the bare number;
+    1000 m and more in kilometres (1500, ``m``) -> ``1,5 километра`` / ``1.5 kilometres``."""
+    if unit == "m" and float(value) >= 1000:
+        value, unit = float(value) / 1000.0, "km"
     if lang == "ru":
         words = _UNITS_RU.get(unit or "")
         number = _number(value, ",")
@@ -243,5 +294,16 @@ def plate_phrase(label: str, lang: str = "ru") -> str:
 def phrase_with_plates(code: str, value: float | None, plate_labels: tuple[str, ...] | list[str] = (),
                        lang: str = "ru") -> str:
     """The alert of a sign with the plates under it: ``Дети, через 150 метров``, ``Speed limit 40, for trucks``."""
-    parts = [phrase(code, value, lang)] + [plate_phrase(label, lang) for label in plate_labels]
+    first = phrase(code, value, lang) if value is not None else bare_phrase(code, lang)
+    parts = [first] + [plate_phrase(label, lang) for label in plate_labels]
     return ", ".join(parts)
+
+
+def bare_phrase(code: str, lang: str = "ru") -> str:
+    """What is said for a value sign whose number is not read yet: its short name (``Ограничение скорости`` /
+    ``Speed limit``); the full name where the short one needs the number (``Через …``)."""
+    code = parse_label(_normalise(code))[0]
+    prefix = _listed_prefix(code)
+    row = _rows().get(prefix or "") if prefix is not None else None
+    spoken = (row["spoken_en"] if lang == "en" else row["spoken_ru"]) if row else ""
+    return sign_name(code, lang) if not spoken or "{}" in spoken else spoken

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import cv2
@@ -50,13 +51,26 @@ def frames(src: str | Path | int, prefetch: int = 8) -> Iterator[tuple[int, np.n
         src: a video path, a camera index (int or digit string) or a stream URL.
         prefetch: frames decoded ahead; bigger hides decoding stalls better and holds more memory.
     """
+    with closing(timed_frames(src, prefetch)) as timed:
+        for index, _, frame in timed:
+            yield index, frame
+
+
+def timed_frames(src: str | Path | int, prefetch: int = 8, fps: float = 25.0
+                 ) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield (index, t, BGR frame): like :func:`frames`, with each frame's own time in seconds from the start.
+
+    ``t`` is the frame's presentation timestamp, so a variable-frame-rate video keeps its timing; a frame without
+    one (or one not after the previous frame's) is placed ``1 / fps`` after the previous frame, and a clock that
+    starts far from 0 (a stream's) is counted from the first frame.
+    """
     cap = _capture(src)
     if not cap.isOpened():
         raise ValueError(f"Cannot open video: {src!s}")
     buffer: queue.Queue = queue.Queue(maxsize=max(prefetch, 1))
     stop = threading.Event()
 
-    def put(item: np.ndarray | None) -> None:
+    def put(item: tuple[float, np.ndarray] | None) -> None:
         while not stop.is_set():  # once stop is set the consumer has gone: drop the item
             try:
                 buffer.put(item, timeout=0.1)
@@ -70,7 +84,7 @@ def frames(src: str | Path | int, prefetch: int = 8) -> Iterator[tuple[int, np.n
                 ok, frame = cap.read()
                 if not ok:
                     break
-                put(frame)
+                put((cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, frame))
         finally:
             cap.release()
             put(None)
@@ -78,9 +92,16 @@ def frames(src: str | Path | int, prefetch: int = 8) -> Iterator[tuple[int, np.n
     thread = threading.Thread(target=decode, name="astute-decode", daemon=True)
     thread.start()
     try:
-        index = 0
-        while (frame := buffer.get()) is not None:
-            yield index, frame
+        index, start, last = 0, None, -1.0
+        while (item := buffer.get()) is not None:
+            t, frame = item
+            if start is None:
+                start = t if (t > 1.0 or t < 0.0) else 0.0
+            t -= start
+            if not t > last:  # no timestamp, or not after the previous one (also NaN)
+                t = last + 1.0 / fps if index else 0.0
+            yield index, t, frame
+            last = t
             index += 1
     finally:
         stop.set()

@@ -182,6 +182,12 @@ class GTTSSpeaker:
     name = "gtts"
     sample_rate = 24000
 
+    def __init__(self) -> None:
+        try:  # checked here, before any frame, not at the first alert
+            import gtts  # noqa: F401
+        except ImportError as error:
+            raise SpeechError("The gtts engine needs the gtts package: pip install gtts") from error
+
     def synthesize(self, text: str, lang: str) -> np.ndarray:
         try:
             from gtts import gTTS

@@ -93,7 +93,7 @@ class Tracker:
                 self._tracks[-1].track_id = self._new_id()
                 track_ids[d_index] = self._tracks[-1].track_id
         self._tracks = [t for t in self._tracks if t.misses <= self.lost_track_buffer]
-        return Detections(detections.xyxy, detections.confidence, detections.class_id, track_ids)
+        return detections.with_tracks(track_ids)
 
     def _new_id(self) -> int:
         self._next_id += 1

@@ -22,12 +22,19 @@ class Detections:
         class_id: (N,) int64 indices into the detector's ``labels``.
         track_id: (N,) int64 track ids filled by a tracker, or None before tracking
             (-1 marks a detection that belongs to no confirmed track).
+        value: (N,) float32 number read on each sign face, in the sign's catalogue unit (km/h, m, t; a plate's
+            distance in metres), NaN where none was read; None when the detector reads no values (its labels
+            carry them, ``3_24_n60``).
+        value_confidence: (N,) float32 the reading's confidence in [0, 1] (0 where ``value`` is NaN), or None
+            with ``value``.
     """
 
     xyxy: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
     track_id: np.ndarray | None = None
+    value: np.ndarray | None = None
+    value_confidence: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -36,7 +43,14 @@ class Detections:
         self.class_id = np.asarray(self.class_id, dtype=np.int64).reshape(-1)
         if self.track_id is not None:
             self.track_id = np.asarray(self.track_id, dtype=np.int64).reshape(-1)
-        for name in ("confidence", "class_id", "track_id"):
+        if self.value is not None and self.value_confidence is None:
+            self.value_confidence = np.where(np.isnan(np.asarray(self.value, np.float32)), 0.0, 1.0)
+        for name in ("value", "value_confidence"):
+            if getattr(self, name) is not None:
+                setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32).reshape(-1))
+        if self.value is None:
+            self.value_confidence = None
+        for name in ("confidence", "class_id", "track_id", "value", "value_confidence"):
             column = getattr(self, name)
             if column is not None and len(column) != n:
                 raise ValueError(f"Detections.{name} has {len(column)} rows, xyxy has {n}")
@@ -58,21 +72,37 @@ class Detections:
             confidence=self.confidence[index],
             class_id=self.class_id[index],
             track_id=None if self.track_id is None else self.track_id[index],
+            value=None if self.value is None else self.value[index],
+            value_confidence=None if self.value_confidence is None else self.value_confidence[index],
         )
 
     @classmethod
     def merge(cls, parts: list[Detections]) -> Detections:
-        """Concatenate several Detections (track ids kept only when every part has them)."""
+        """Concatenate several Detections (track ids kept only when every part has them; values kept when any
+        part has them, NaN for the rows of parts without)."""
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
         has_tracks = all(p.track_id is not None for p in parts)
+        has_values = any(p.value is not None for p in parts)
         return cls(
             xyxy=np.concatenate([p.xyxy for p in parts]),
             confidence=np.concatenate([p.confidence for p in parts]),
             class_id=np.concatenate([p.class_id for p in parts]),
             track_id=np.concatenate([p.track_id for p in parts]) if has_tracks else None,  # type: ignore[misc]
+            value=np.concatenate([p.values() for p in parts]) if has_values else None,
+            value_confidence=np.concatenate([p.value_confidence if p.value_confidence is not None
+                                             else np.zeros(len(p), np.float32) for p in parts])
+            if has_values else None,
         )
+
+    def values(self) -> np.ndarray:
+        """(N,) float32 values read, NaN for none (all NaN when this detector reads no values)."""
+        return self.value if self.value is not None else np.full(len(self), np.nan, np.float32)
+
+    def with_tracks(self, track_id: np.ndarray) -> Detections:
+        """The same detections (values included) with these track ids."""
+        return Detections(self.xyxy, self.confidence, self.class_id, track_id, self.value, self.value_confidence)
 
     @property
     def width(self) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from astute_cli.types import Announcement, Detections
+from astute_cli.types import Announcement, Detections, Reading
 
 
 def make_detections(xyxy=(), confidence=None, class_id=None, track_id=None) -> Detections:
@@ -75,3 +75,19 @@ class FirstSightAnnouncer:
 
     def reset(self) -> None:
         self.seen.clear()
+
+
+class FakeReader:
+    """A value reader that gives its scripted readings in turn (the last one again once they run out) and
+    records the codes it was asked to read."""
+
+    def __init__(self, readings: list[Reading]) -> None:
+        self.readings = list(readings)
+        self.calls: list[list[str]] = []
+
+    def read(self, image: np.ndarray, xyxy: np.ndarray, codes) -> list[Reading]:
+        self.calls.append(list(codes))
+        out = []
+        for _ in codes:
+            out.append(self.readings.pop(0) if len(self.readings) > 1 else self.readings[0])
+        return out

@@ -25,7 +25,7 @@ def tiny_model(tmp_path) -> Path:
     folder.mkdir()
     make_classifier_onnx(folder / "cls.onnx", [0.05, 0.9, 0.05], ["5_19_1", "3_24_n60", "background"])
     return make_detector_onnx(folder / "det.onnx", [[40, 30, 24, 24, 0.8]], ["sign"], imgsz=(64, 64),
-                              astute_classifier="cls.onnx", astute_tile="64")
+                              astute_classifier="cls.onnx", astute_tile="64", astute_reader="none")
 
 
 def good(path: Path) -> Path:

@@ -65,10 +65,12 @@ def _tiny_model(tmp_path):
         pytest.param(["--lang", "en"], "Speed limit 60 km/h", id="en-spoken"),
     ],
 )
-def test_annotate_end_to_end_with_a_tiny_model(tmp_path, args, text):
+def test_annotate_end_to_end_with_a_tiny_model(tmp_path, monkeypatch, args, text):
     import json
 
     from astute_cli.ffmpeg import has_audio_stream
+
+    monkeypatch.setattr("astute_cli.detector.READER_MODEL", tmp_path / "no-reader.onnx")  # value from its classes
 
     video = make_video(tmp_path / "drive.mp4", n_frames=15, size_wh=(160, 96), fps=10.0)
     out = tmp_path / "out" / "annotated.mp4"

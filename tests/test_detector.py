@@ -116,10 +116,11 @@ def test_sign_cut_by_a_tile_seam_is_joined(tmp_path):
                                ["a", "b"], astute_tile="64", astute_roi="0,0,1,0.5")
     found = OnnxDetector(model).detect(np.zeros((128, 128, 3), np.uint8))
     assert len(found) == 4  # different classes are never joined
-    same = make_detector_onnx(tmp_path / "s.onnx", [[60, 32, 8, 8, 0.9], [4, 32, 8, 8, 0.9]], ["sign"],
+    # halves of a 16-px sign are narrow (8 x 16); two whole 8 x 8 signs touching there stay two (test_neighbours)
+    same = make_detector_onnx(tmp_path / "s.onnx", [[60, 32, 8, 16, 0.9], [4, 32, 8, 16, 0.9]], ["sign"],
                               astute_tile="64", astute_roi="0,0,1,0.5")
     joined = OnnxDetector(same).detect(np.zeros((128, 128, 3), np.uint8))
-    assert [56.0, 28.0, 72.0, 36.0] in joined.xyxy.tolist()
+    assert [56.0, 24.0, 72.0, 40.0] in joined.xyxy.tolist()
 
 
 @pytest.mark.parametrize(
@@ -208,11 +209,12 @@ def test_two_stage_reads_classifier_contexts_from_metadata(tmp_path):
 def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):
     make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.8, 0.1], ["5_19_1", "3_24_n60", "background"])
     model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
-    detector = load_detector(model, tile=0)
+    detector = load_detector(model, tile=0, reader=False)
     assert isinstance(detector, TwoStageDetector)
-    assert detector.labels == ["5_19_1", "3_24_n60", "background"]
+    assert detector.labels == ["5_19_1", "3_24", "background"]  # value classes become kinds
     found = detector.detect(np.zeros((64, 64, 3), np.uint8))
     assert found.class_id.tolist() == [1]
+    assert found.value.tolist() == [60]
     assert found.confidence[0] == pytest.approx(0.4)
     make_classifier_onnx(tmp_path / "c.onnx", [0.1, 0.1, 0.8], ["5_19_1", "3_24_n60", "background"])
     assert len(load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))) == 0

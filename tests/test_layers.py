@@ -14,10 +14,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 
-CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths"]
+CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths", "checks"]
 RUNTIME = ["source", "detector", "tracker", "announcer", "speech", "render", "sink", "pipeline",
-           "reader", "limits", "plates", "schedule", "report", "batch"]
-TOOLS = ["synth", "train", "export", "eval", "labels", "fetch"]
+           "reader", "values", "limits", "plates", "schedule", "report", "batch", "timing", "interrupts"]
+TOOLS = ["synth", "train", "train_reader", "export", "eval", "labels", "fetch"]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -122,7 +122,6 @@ def test_cached_speaker_defaults_to_astute_home(astute_home):
     ("engine", "kind"),
     [
         pytest.param("none", speech.SilentSpeaker, id="none"),
-        pytest.param("gtts", speech.CachedSpeaker, id="gtts-lazy"),
     ],
 )
 def test_make_speaker(engine, kind):

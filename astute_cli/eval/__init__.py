@@ -40,6 +40,7 @@ from astute_cli.eval.clips import (
     summarize_clips,
 )
 from astute_cli.eval.frames import evaluate_frames, score_frame
+from astute_cli.eval.groundtruth import read_checked_coco
 from astute_cli.eval.replay import ReplayDetector, model_key
 from astute_cli.eval.results import BenchmarkResult, FrameMetrics, results_table, save_results
 from astute_cli.eval.speed import Timer, measure_speed, model_size_mb
@@ -89,6 +90,8 @@ def evaluate(model: str | Path | None, data: list[str | Path], threads: int | No
         cache_dir: replay/keep the detector's output per clip (see :func:`evaluate_clip`).
     """
     coco_paths, clip_paths = split_data(data)
+    for path in coco_paths:  # bad ground truth fails before the model loads
+        read_checked_coco(path)
     if detector is None:
         from astute_cli.detector import load_detector
 

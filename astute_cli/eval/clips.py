@@ -1,5 +1,7 @@
 """Clip metrics: the product's loop (``pipeline.run_stages``) over a labelled clip, each alert matched to a
-physical sign; recall, right value, lead time, false and duplicate alerts."""
+physical sign; recall, right value, lead time, false and duplicate alerts. A false alert whose box is on a sign of
+another code, where either code carries a value (a weight limit said as a speed limit), is also a wrong-kind
+alert; when it comes before the sign's right alert, that sign's first alert has the wrong value."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from astute_cli.eval.results import CLIP_SIZE_BUCKETS, ClipMetrics, ratio
 from astute_cli.eval.speed import Timer
 from astute_cli.labels.clips import ClipLabels, SignTrack, is_clip_labels, load_clip_labels
 from astute_cli.pipeline import run_stages
+from astute_cli.signs import lookup
 from astute_cli.types import Announcement
 
 
@@ -35,6 +38,7 @@ class SignOutcome:
     earliest_lead_s: float | None
     max_width_px: float
     duplicates: int = 0
+    wrong_kind: bool = False
 
 
 @dataclass
@@ -46,6 +50,7 @@ class ClipScore:
     signs: list[SignOutcome]
     false_alerts: int
     alerts: int
+    wrong_kind_alerts: int = 0
     limits: Any = None  # eval.limits.LimitScore on a clip labelled with a limit timeline
     limit_rules: Any = None  # the same with every labelled sign announced (the rules alone)
 
@@ -89,39 +94,60 @@ def score_alerts(labels: ClipLabels, alerts: list[Announcement], time_window_s: 
     """
     window = round(time_window_s * labels.fps)
     first: dict[int, Announcement] = {}
+    wrong_first: set[int] = set()
     dupes: dict[int, int] = {}
-    false_alerts = 0
+    false_alerts = wrong_kind = 0
     for alert in sorted(alerts, key=lambda a: a.frame_index):
         sign = _match_alert(alert, labels, set(first), window)
         if sign is None:
             false_alerts += 1
+            other = _wrong_kind_sign(alert, labels)
+            if other is not None:
+                wrong_kind += 1
+                if other.id not in first:
+                    wrong_first.add(other.id)
         elif sign.id in first:
             dupes[sign.id] = dupes.get(sign.id, 0) + 1
         else:
             first[sign.id] = alert
-    outcomes = [_outcome(name or Path(labels.video).stem, labels, s, first.get(s.id), dupes.get(s.id, 0))
-                for s in labels.signs]
+    outcomes = [_outcome(name or Path(labels.video).stem, labels, s, first.get(s.id), dupes.get(s.id, 0),
+                         s.id in wrong_first) for s in labels.signs]
     return ClipScore(clip=name or Path(labels.video).stem, duration_s=labels.duration_s, signs=outcomes,
-                     false_alerts=false_alerts, alerts=len(alerts))
+                     false_alerts=false_alerts, alerts=len(alerts), wrong_kind_alerts=wrong_kind)
 
 
-def _outcome(clip: str, labels: ClipLabels, sign: SignTrack, alert: Announcement | None, dupes: int) -> SignOutcome:
+def _wrong_kind_sign(alert: Announcement, labels: ClipLabels) -> SignTrack | None:
+    """The sign of another code under this alert's box, when the alert's kind or the sign's carries a value."""
+    alert_valued = lookup(alert.sign).value_kind is not None
+    for sign in labels.signs:
+        box = sign.box_at(alert.frame_index)
+        if sign.sign != alert.sign and box is not None and _overlaps(np.array(alert.xyxy), box) and (
+                alert_valued or lookup(sign.sign).value_kind is not None):
+            return sign
+    return None
+
+
+def _outcome(clip: str, labels: ClipLabels, sign: SignTrack, alert: Announcement | None, dupes: int,
+             wrong_kind: bool = False) -> SignOutcome:
     value_right = None
     if alert is not None and sign.value is not None:
         value_right = alert.value is not None and abs(float(alert.value) - sign.value) < 1e-6
+    if wrong_kind and sign.value is not None:
+        value_right = False  # the first alert about this sign named another kind of sign
     earliest = None if sign.readable_frame is None else (sign.passed_frame - sign.readable_frame) / labels.fps
     return SignOutcome(clip=clip, sign_id=sign.id, label=sign.label, counted=not sign.sign.startswith("8_"),
                        recalled=alert is not None, value_right=value_right,
                        alert_frame=None if alert is None else alert.frame_index,
                        lead_time_s=None if alert is None else (sign.passed_frame - alert.frame_index) / labels.fps,
-                       earliest_lead_s=earliest, max_width_px=sign.max_width(), duplicates=dupes)
+                       earliest_lead_s=earliest, max_width_px=sign.max_width(), duplicates=dupes,
+                       wrong_kind=wrong_kind)
 
 
 def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> ClipMetrics:
     """Pool clip scores into the ``clips`` section."""
     signs = [s for score in scores for s in score.signs if s.counted]
     recalled = [s for s in signs if s.recalled]
-    valued = [s for s in recalled if s.value_right is not None]
+    valued = [s for s in signs if s.value_right is not None]
     duration = sum(score.duration_s for score in scores)
     false = sum(score.false_alerts for score in scores)
     per_clip = {score.clip: {"signs": sum(s.counted for s in score.signs),
@@ -129,6 +155,7 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
                                                    sum(s.counted for s in score.signs))
                              if any(s.counted for s in score.signs) else None,
                              "false_alerts": score.false_alerts, "duplicate_alerts": score.duplicates,
+                             "wrong_kind_alerts": score.wrong_kind_alerts,
                              "alerts": score.alerts, "duration_s": score.duration_s}
                 for score in scores}
     return ClipMetrics(
@@ -139,7 +166,8 @@ def summarize_clips(scores: list[ClipScore], eval_fps: float | None = None) -> C
         duplicate_alerts=sum(score.duplicates for score in scores),
         lead_time_s_median=_median([s.lead_time_s for s in recalled]),
         earliest_lead_s_median=_median([s.earliest_lead_s for s in signs]),
-        eval_fps=eval_fps, per_clip=per_clip, by_size=_by_size(signs),
+        eval_fps=eval_fps, wrong_kind_alerts=sum(score.wrong_kind_alerts for score in scores),
+        per_clip=per_clip, by_size=_by_size(signs),
         per_sign=[asdict(s) for s in signs], **_limit_fields(scores))
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from astute_cli.boxes import match_by_confidence
+from astute_cli.eval.groundtruth import read_checked_coco
 from astute_cli.eval.results import WIDTH_BUCKETS, FrameMetrics, ratio
 from astute_cli.labels.clips import parse_label
 from astute_cli.types import Detections
@@ -73,7 +73,7 @@ def evaluate_frames(detector, coco_json: str | Path, limit: int | None = None) -
     import cv2
 
     coco_json = Path(coco_json)
-    data = json.loads(coco_json.read_text(encoding="utf-8"))
+    data = read_checked_coco(coco_json)
     categories = {c["id"]: c["name"] for c in data["categories"]}
     conf = _detector_conf(detector)
     images = data["images"][:limit] if limit else data["images"]

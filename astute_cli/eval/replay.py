@@ -44,7 +44,8 @@ def detect_clip(detector, labels: ClipLabels, step: int, timer: Timer) -> list[t
 def model_key(detector) -> str:
     """Names a model in cache files: a digest of its files' bytes, thresholds and tiling (both stages of a
     two-stage model), else its class name."""
-    parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None)]
+    parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None),
+             getattr(detector, "reader", None)]
     parts = [p for p in parts if p is not None] or [detector]
     digest, named = hashlib.sha256(), False
     for part in parts:
@@ -63,15 +64,20 @@ def save_cached(path: Path, per_frame: list[tuple[int, Detections]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     counts = np.array([len(d) for _, d in per_frame], np.int64)
     merged = Detections.merge([d for _, d in per_frame])
+    values = {} if merged.value is None else {"value": merged.value, "value_confidence": merged.value_confidence}
     np.savez_compressed(path, frames=np.array([i for i, _ in per_frame], np.int64), counts=counts,
-                        xyxy=merged.xyxy, confidence=merged.confidence, class_id=merged.class_id)
+                        xyxy=merged.xyxy, confidence=merged.confidence, class_id=merged.class_id, **values)
 
 
 def load_cached(path: Path) -> list[tuple[int, Detections]]:
     data = np.load(path)
     ends = np.cumsum(data["counts"])
     starts = ends - data["counts"]
-    return [(int(i), Detections(data["xyxy"][a:b], data["confidence"][a:b], data["class_id"][a:b]))
+    value = data["value"] if "value" in data else None
+    value_conf = data["value_confidence"] if "value_confidence" in data else None
+    return [(int(i), Detections(data["xyxy"][a:b], data["confidence"][a:b], data["class_id"][a:b],
+                                value=None if value is None else value[a:b],
+                                value_confidence=None if value_conf is None else value_conf[a:b]))
             for i, a, b in zip(data["frames"], starts, ends, strict=True)]
 
 

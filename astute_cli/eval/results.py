@@ -49,6 +49,7 @@ class ClipMetrics:
     lead_time_s_median: float | None
     earliest_lead_s_median: float | None
     eval_fps: float | None = None
+    wrong_kind_alerts: int = 0
     per_clip: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_size: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_sign: list[dict[str, Any]] = field(default_factory=list)
@@ -145,6 +146,7 @@ _TABLE_ROWS = (
     ("frames", "map50_class", "frames: mAP50 (class)", "{:.3f}"),
     ("clips", "sign_recall", "clips: sign recall", "{:.3f}"),
     ("clips", "value_accuracy", "clips: value accuracy", "{:.3f}"),
+    ("clips", "wrong_kind_alerts", "clips: wrong-kind alerts", "{}"),
     ("clips", "false_alerts_per_min", "clips: false alerts / min", "{:.2f}"),
     ("clips", "duplicate_alerts", "clips: duplicate alerts", "{}"),
     ("clips", "lead_time_s_median", "clips: lead time median, s", "{:.2f}"),

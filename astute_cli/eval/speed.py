@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from astute_cli.eval.frames import image_path
+from astute_cli.eval.groundtruth import read_checked_coco
 from astute_cli.eval.results import SpeedMetrics
 
 
@@ -43,7 +43,7 @@ def measure_speed(detector, coco_paths: list[Path], clip_paths: list[Path], time
 
     sample: list[np.ndarray] = []
     if coco_paths:
-        data = json.loads(coco_paths[0].read_text(encoding="utf-8"))
+        data = read_checked_coco(coco_paths[0])
         for image in data["images"][:10]:
             frame = cv2.imread(str(image_path(coco_paths[0], image["file_name"])))
             if frame is not None:

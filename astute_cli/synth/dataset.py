@@ -20,7 +20,7 @@ import numpy as np
 
 from astute_cli.labels.formats import data_yaml, write_coco, yolo_row
 from astute_cli.signs import BACKGROUND_LABEL
-from astute_cli.synth import scene
+from astute_cli.synth import scene, streets
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
 GENERATOR_VERSION = "1.1"  # 1.1: town-name signs carry invented names
@@ -40,6 +40,9 @@ class DetectorSpec:
     background_fraction: float = 0.15
     big_signs: float = 0.0  # fraction of poles with 40–140 px signs (see ``scene.compose``)
     urban: bool = False  # city clutter that is not a sign (see ``scene.urban_clutter``)
+    conditions: tuple[str, ...] = ()  # each frame under one of these, drawn evenly (see ``synth.streets``)
+    layouts: tuple[str, ...] = ()  # each frame with one of these sign layouts, drawn evenly; () and () keep
+    # the frames of earlier sets unchanged
 
 
 def class_names(classes: str) -> list[str]:
@@ -54,7 +57,12 @@ def detector_item(spec: DetectorSpec, index: int) -> tuple[np.ndarray, np.ndarra
     """Image, boxes (xyxy px) and labels of item ``index``: the same for the same (spec, index)."""
     rng = np.random.default_rng([spec.seed, index])
     labels = None if spec.classes == "one" else class_names("full")
-    frame, boxes, names = scene.compose(rng, labels=labels, big_signs=spec.big_signs, urban=spec.urban)
+    if spec.conditions or spec.layouts:
+        frame, boxes, names = streets.compose_street(
+            rng, str(rng.choice(spec.conditions or ("clear",))), str(rng.choice(spec.layouts or ("poles",))),
+            urban=spec.urban, labels=labels)
+    else:
+        frame, boxes, names = scene.compose(rng, labels=labels, big_signs=spec.big_signs, urban=spec.urban)
     if spec.full_frames:
         return frame, boxes, names
     return _crop(frame, boxes, names, spec.imgsz, rng, empty=rng.random() < spec.background_fraction)

@@ -532,6 +532,8 @@ class ClipSpec:
     duration_s: float
     background: str = "solidWhiteRight"
     seed: int = 0
+    signs: tuple[PlacedSign, ...] | None = None
+    """A fixed scenario; None: a random one from ``seed``."""
 
 
 STANDARD_CLIPS: tuple[ClipSpec, ...] = (
@@ -541,6 +543,16 @@ STANDARD_CLIPS: tuple[ClipSpec, ...] = (
     ClipSpec("drive_60kmh_5fps_720p", 60, 5, (1280, 720), 12.0, "test1", 4),
     ClipSpec("drive_90kmh_30fps_720p", 90, 30, (1280, 720), 6.0, "vehicle-detection", 5),
     ClipSpec("drive_60kmh_25fps_1080p_short", 60, 25, (1920, 1080), 4.0, "solidWhiteRight", 6),
+    # valued signs outside RTSD's class list: high speeds, heights and weights, a weight limit beside a speed limit
+    ClipSpec("values_speeds_90kmh_25fps_720p", 90, 25, (1280, 720), 9.0, "solidWhiteRight", 7, (
+        PlacedSign("3_24_n90", 4.3, 50.0, 2.3), PlacedSign("3_24_n110", 4.8, 115.0, 2.3),
+        PlacedSign("3_24_n130", -4.6, 180.0, 2.4))),
+    ClipSpec("values_limits_60kmh_25fps_720p", 60, 25, (1280, 720), 10.0, "solidWhiteRight", 8, (
+        PlacedSign("3_13_r3.8", 4.2, 38.0, 2.4), PlacedSign("3_11_n15", 4.6, 75.0, 2.3),
+        PlacedSign("3_13_r4.3", 4.0, 110.0, 2.4), PlacedSign("3_11_r7.5", 4.4, 145.0, 2.3))),
+    ClipSpec("values_pair_60kmh_25fps_720p", 60, 25, (1280, 720), 8.0, "test1", 9, (
+        PlacedSign("3_11_n15", 4.4, 45.0, 2.78, pole=False), PlacedSign("3_24_n50", 4.4, 45.0, 2.03),
+        PlacedSign("3_24_n100", 4.6, 95.0, 2.3), PlacedSign("3_13_r4.3", -4.4, 120.0, 2.4))),
 )
 """The committed set in ``annotations/`` (``astute make-clips annotations --standard``)."""
 
@@ -564,7 +576,8 @@ def make_clips(out_dir: str | Path, specs: list[ClipSpec] | tuple[ClipSpec, ...]
     out_dir = Path(out_dir)
     paths = []
     for spec in specs:
-        signs = random_scenario(spec.seed, spec.duration_s, spec.speed_kmh)
+        signs = list(spec.signs) if spec.signs is not None else random_scenario(spec.seed, spec.duration_s,
+                                                                                 spec.speed_kmh)
         labels_path = out_dir / f"{spec.name}.labels.json"
         render_drive(out_dir / f"{spec.name}.mp4", signs, spec.speed_kmh, spec.fps, spec.resolution_wh,
                      spec.duration_s, spec.background, spec.seed, crf=crf, labels_path=labels_path)

@@ -1,0 +1,156 @@
+"""The value reader on a seeded synthetic set of valued signs it never trained on, by kind and by sign width.
+
+    .venv/bin/python benchmarks/values.py --json benchmarks/results/values-reader.json
+    .venv/bin/python benchmarks/values.py --rapidocr --json benchmarks/results/values-rapidocr.json
+
+Each crop is drawn by ``synth.values.sample`` (the face at its real width over a road photo, degraded, cut from a
+±10 % jittered box) with seed ``--seed``; the training stream used other seeds, and the held-out numbers
+(``synth.values.HELD_OUT``: 90, 110, 15, 3,8, 250) were never drawn for training. A read is right when the number
+and printed unit it parses to equal the truth (``reader.parse_value``). ``--rapidocr`` reads the same crops with
+the PP-OCR recogniser bundled in rapidocr-onnxruntime (an optional, benchmark-only import): the reader's grey
+crop, upscaled to its 48 px input height; Latin look-alikes of the units (m, T) count as the Cyrillic ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from astute_cli import reader
+from astute_cli.synth import values
+
+BUCKETS = ((12, 16, "<16"), (16, 24, "16-24"), (24, 32, "24-32"), (32, 48, "32-48"), (48, 80, ">=48"))
+"""Sign widths in pixels: low, high, name."""
+
+SPEEDS = tuple(str(v) for v in range(5, 135, 5))
+HEIGHTS = tuple(f"{v / 10:.1f}".replace(".", ",") + "м" for v in range(15, 61))
+WEIGHTS = (*(f"{v}т" for v in range(1, 61)), "2,5т", "3,5т", "7,5т", "12,5т")
+PLATES = (*(f"{v}м" for v in range(50, 1050, 50)), *(f"{v / 10:g}".replace(".", ",") + "км" for v in range(10, 55, 5)))
+TRUTHS: dict[str, tuple[str, ...]] = {
+    # kind: the values a real sign of it can carry (held-out ones included)
+    "3_24": SPEEDS, "3_25": SPEEDS[3:], "4_6": SPEEDS[3:], "6_2": SPEEDS[3:],
+    "3_13": HEIGHTS, "3_14": HEIGHTS, "3_11": WEIGHTS, "3_12": WEIGHTS, "8_1_1": PLATES, "8_2_1": PLATES,
+}
+SHOWCASE: dict[str, tuple[str, ...]] = {
+    # held-out values on the kinds that carry them, drawn extra so each has its own count
+    "3_24": ("90", "110"), "3_25": ("90", "110"), "4_6": ("90", "110"), "6_2": ("90", "110"),
+    "3_13": ("3,8м",), "3_14": ("3,8м",), "3_11": ("15т",), "3_12": ("15т",), "8_1_1": ("250м",), "8_2_1": ("250м",),
+}
+
+
+def make_set(seed: int, per_bucket: int, showcase_per_bucket: int) -> list[dict]:
+    """The benchmark's crops: each kind at every width bucket, values drawn from ``TRUTHS``, plus the showcase."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for code in values.KINDS:
+        for low, high, name in BUCKETS:
+            texts = [TRUTHS[code][int(rng.integers(len(TRUTHS[code])))] for _ in range(per_bucket)]
+            texts += [t for t in SHOWCASE[code] for _ in range(showcase_per_bucket)]
+            for text in texts:
+                width = float(rng.uniform(low, high))
+                crop = values.sample(code, text, width, rng)
+                items.append({"code": code, "text": text, "width": width, "bucket": name, "crop": crop})
+    return items
+
+
+def is_held_out(text: str) -> bool:
+    return text.rstrip("мтк") in values.HELD_OUT
+
+
+def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str], float]:
+    """Texts read by the CRNN, and its median ms per read (one crop, ``threads`` threads, crop included)."""
+    vr = reader.ValueReader(model, threads=threads)
+    batch = reader.normalise(np.stack([it["crop"] for it in items]))
+    texts = []
+    for i in range(0, len(batch), 256):
+        probs = vr.session.run(None, {vr.input_name: batch[i:i + 256]})[0]
+        texts += [t for t, _ in reader.ctc_decode(probs, vr.charset)]
+    frame = np.full((720, 1280, 3), 128, np.uint8)
+    frame[300:340, 600:640] = cv2.cvtColor(cv2.resize(items[0]["crop"], (40, 40)), cv2.COLOR_GRAY2BGR)
+    times = []
+    for _ in range(200):
+        start = time.perf_counter()
+        vr.read(frame, np.array([[600, 300, 640, 340]], np.float32), ["3_24"])
+        times.append((time.perf_counter() - start) * 1000)
+    return texts, statistics.median(times[20:])
+
+
+_LATIN = str.maketrans({"m": "м", "M": "м", "T": "т", "t": "т", "k": "к", "K": "к", ".": ",", "O": "0", "o": "0"})
+
+
+def run_rapidocr(items: list[dict], threads: int) -> tuple[list[str], float, float]:
+    """Texts read by rapidocr's recogniser alone, its median ms per read and its model size in MB."""
+    import rapidocr_onnxruntime
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    texts, times = [], []
+    for it in items:
+        grey = cv2.resize(it["crop"], (144, 48), interpolation=cv2.INTER_CUBIC)
+        start = time.perf_counter()
+        result, _ = engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False, use_rec=True)
+        times.append((time.perf_counter() - start) * 1000)
+        raw = result[0][0] if result else ""
+        texts.append(re.sub(r"[^0-9,мтк]", "", raw.translate(_LATIN)))
+    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+    size = sum(p.stat().st_size for p in models.glob("*rec*.onnx")) / 1e6
+    return texts, statistics.median(times), size
+
+
+def score(items: list[dict], texts: list[str]) -> dict:
+    """Value accuracy overall, by width bucket, by kind, by kind and bucket, and on held-out values."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for it, text in zip(items, texts, strict=True):
+        want = reader.parse_value(it["text"], it["code"])
+        right = want[0] is not None and reader.parse_value(text, it["code"]) == want
+        keys = ["all", f"width {it['bucket']}", f"kind {it['code']}", f"kind {it['code']} width {it['bucket']}"]
+        keys.append(">=24 px" if it["width"] >= 24 else ("16-24 px" if it["width"] >= 16 else "<16 px"))
+        if is_held_out(it["text"]):
+            keys += ["held-out", f"held-out {it['text']}", f"held-out {it['text']} >=24 px" if it["width"] >= 24
+                     else f"held-out {it['text']} <24 px"]
+        for key in keys:
+            groups[key].append(right)
+    return {key: {"accuracy": round(float(np.mean(v)), 4), "n": len(v)} for key, v in sorted(groups.items())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=reader.DEFAULT_READER)
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--per-bucket", type=int, default=60, help="crops per kind and width bucket")
+    parser.add_argument("--showcase", type=int, default=6, help="extra crops per held-out value, kind and bucket")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rapidocr", action="store_true", help="read with rapidocr-onnxruntime instead")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    items = make_set(args.seed, args.per_bucket, args.showcase)
+    if args.rapidocr:
+        texts, ms, size_mb = run_rapidocr(items, args.threads)
+        name = "rapidocr-onnxruntime PP-OCR recogniser"
+    else:
+        texts, ms = run_reader(items, args.model, args.threads)
+        size_mb, name = args.model.stat().st_size / 1e6, f"CRNN {args.model.name}"
+    result = {"reader": name, "seed": args.seed, "crops": len(items), "ms_per_read": round(ms, 3),
+              "threads": args.threads, "model_mb": round(size_mb, 3), "accuracy": score(items, texts),
+              "errors": [{"code": it["code"], "truth": it["text"], "read": t, "width": round(it["width"], 1)}
+                         for it, t in zip(items, texts, strict=True)
+                         if reader.parse_value(t, it["code"]) != reader.parse_value(it["text"], it["code"])]}
+    for key, row in result["accuracy"].items():
+        if " width " not in key:
+            print(f"{key:28s} {row['accuracy']:.3f}  (n={row['n']})")
+    print(f"{name}: {ms:.2f} ms per read ({args.threads} thread), {size_mb:.2f} MB")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

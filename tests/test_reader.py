@@ -1,0 +1,168 @@
+"""The value reader: text -> value parsing, crop geometry per kind, CTC decoding, and the bundled model."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack as DoesNotRaise
+
+import cv2
+import numpy as np
+import pytest
+
+from astute_cli import reader
+from astute_cli.types import Reading
+
+
+@pytest.mark.parametrize(("text", "code", "expected"), [
+    pytest.param("90", "3_24", (90.0, None), id="speed"),
+    pytest.param("130", "3_24", (130.0, None), id="top-speed"),
+    pytest.param("5", "3_24", (5.0, None), id="lowest-speed"),
+    pytest.param("900", "3_24", (None, None), id="speed-too-high"),
+    pytest.param("37", "3_24", (None, None), id="speed-off-step"),
+    pytest.param("0", "4_6", (None, None), id="speed-zero"),
+    pytest.param("60", "6_2_n60", (60.0, None), id="label-with-value"),
+    pytest.param("50", "3_25", (50.0, None), id="end-of-limit"),
+    pytest.param("3,8м", "3_13", (3.8, "m"), id="height-decimal-comma"),
+    pytest.param("3,8", "3_13", (3.8, None), id="height-unit-unread"),
+    pytest.param("4м", "3_13", (4.0, "m"), id="height-whole"),
+    pytest.param("2,7 м", "3_14", (2.7, "m"), id="width-with-space"),
+    pytest.param("38м", "3_13", (None, None), id="height-comma-lost"),
+    pytest.param("1,2м", "3_13", (None, None), id="height-too-low"),
+    pytest.param("3,8т", "3_13", (None, None), id="tonnes-on-height-sign"),
+    pytest.param("15т", "3_11", (15.0, "t"), id="weight"),
+    pytest.param("7,5т", "3_11", (7.5, "t"), id="weight-decimal"),
+    pytest.param("6т", "3_12", (6.0, "t"), id="axle-load"),
+    pytest.param("61т", "3_11", (None, None), id="weight-too-high"),
+    pytest.param("15м", "3_11", (None, None), id="metres-on-weight-sign"),
+    pytest.param("150м", "8_1_1", (150.0, "m"), id="plate-metres"),
+    pytest.param("1,5км", "8_1_1", (1.5, "km"), id="plate-km"),
+    pytest.param("5км", "8_2_1", (5.0, "km"), id="plate-5km"),
+    pytest.param("6км", "8_2_1", (None, None), id="plate-too-far"),
+    pytest.param("20м", "8_1_3", (None, None), id="plate-too-near"),
+    pytest.param("", "3_24", (None, None), id="nothing-read"),
+    pytest.param("1,2,3", "3_24", (None, None), id="garbage"),
+    pytest.param("т15", "3_11", (None, None), id="unit-first"),
+])
+def test_parse_value(text, code, expected):
+    assert reader.parse_value(text, code) == expected
+
+
+@pytest.mark.parametrize(("code", "expected", "raises"), [
+    pytest.param("3_24", "3_24", DoesNotRaise(), id="speed"),
+    pytest.param("3_24_n60", "3_24", DoesNotRaise(), id="label"),
+    pytest.param("8_1_3", "8_1", DoesNotRaise(), id="plate-variant"),
+    pytest.param("8_2_4", "8_2", DoesNotRaise(), id="zone-plate"),
+    pytest.param("5_19_1", None, pytest.raises(ValueError, match="carries no value"), id="crossing"),
+])
+def test_kind_of(code, expected, raises):
+    with raises:
+        assert reader.kind_of(code) == expected
+
+
+def _frame_with_strips(code: str, box: tuple[int, int, int, int], inside: bool) -> np.ndarray:
+    """A black frame, white exactly where ``code``'s value strips of ``box`` are (or everywhere else in the box)."""
+    frame = np.zeros((200, 300, 3), np.uint8)
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    mask = np.zeros(frame.shape[:2], bool)
+    for fx1, fy1, fx2, fy2 in reader.CROPS[reader.kind_of(code)]:
+        mask[round(y1 + fy1 * h):round(y1 + fy2 * h), round(x1 + fx1 * w):round(x1 + fx2 * w)] = True
+    if not inside:
+        box_mask = np.zeros_like(mask)
+        box_mask[y1:y2, x1:x2] = True
+        mask = box_mask & ~mask
+    frame[mask] = 255
+    return frame
+
+
+@pytest.mark.parametrize("code", ["3_24", "3_25", "4_6", "6_2", "3_11", "3_12", "3_13", "3_14", "8_1_1", "8_2_1"])
+def test_crop_takes_the_kinds_value_strips(code):
+    box = (50, 40, 250, 160) if code.startswith("8_") else (80, 20, 200, 140)
+    inside = reader.crop(_frame_with_strips(code, box, inside=True), np.array(box, np.float32), code)
+    outside = reader.crop(_frame_with_strips(code, box, inside=False), np.array(box, np.float32), code)
+    assert inside.shape == reader.INPUT_HW and inside.dtype == np.uint8
+    assert inside[2:-2, 2:-2].mean() > 240  # all of the crop comes from the strips
+    assert outside[2:-2, 2:-2].mean() < 15  # nothing from the rest of the box
+
+
+def test_crop_of_a_box_leaving_the_frame_has_the_input_size():
+    frame = np.full((100, 100, 3), 200, np.uint8)
+    assert reader.crop(frame, np.array([-20, 80, 30, 130], np.float32), "3_24").shape == reader.INPUT_HW
+
+
+def _one_hot(path: list[int], n_classes: int = len(reader.CHARSET) + 1, p: float = 0.9) -> np.ndarray:
+    probs = np.full((len(path), n_classes), (1 - p) / (n_classes - 1), np.float32)
+    probs[np.arange(len(path)), path] = p
+    return probs
+
+
+@pytest.mark.parametrize(("path", "text"), [
+    pytest.param([0, 0, 0], "", id="all-blank"),
+    pytest.param([10, 10, 0, 1, 1], "90", id="repeats-collapse"),
+    pytest.param([2, 0, 1, 1, 0, 1], "100", id="blank-separates-a-double"),
+    pytest.param([4, 11, 9, 12], "3,8м", id="comma-and-unit"),
+    pytest.param([2, 6, 13, 0], "15т", id="tonnes"),
+    pytest.param([2, 11, 6, 14, 12], "1,5км", id="kilometres"),
+])
+def test_ctc_decode(path, text):
+    (decoded, confidence), = reader.ctc_decode(_one_hot(path)[None], reader.CHARSET)
+    assert decoded == text
+    assert confidence == pytest.approx(0.9 ** len(path))
+
+
+def test_missing_model_is_one_error(tmp_path):
+    with pytest.raises(ValueError, match="model not found"):
+        reader.ValueReader(tmp_path / "nope.onnx")
+
+
+@pytest.fixture(scope="module")
+def bundled() -> reader.ValueReader:
+    return reader.ValueReader(threads=1)
+
+
+def test_bundled_model_names_its_charset_and_input(bundled):
+    assert bundled.charset == reader.CHARSET
+    assert bundled.input_hw == reader.INPUT_HW
+
+
+def test_read_checks_its_inputs(bundled):
+    frame = np.zeros((64, 64, 3), np.uint8)
+    assert bundled.read(frame, np.zeros((0, 4), np.float32), []) == []
+    with pytest.raises(ValueError, match="2 boxes but 1 sign codes"):
+        bundled.read(frame, np.zeros((2, 4), np.float32), ["3_24"])
+
+
+def _scene(faces: list[tuple[str, str]], width_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grey frame with each face pasted ``width_px`` wide in a row, and their boxes."""
+    from astute_cli.synth.values import face
+
+    frame = np.full((160, 80 + len(faces) * 2 * width_px, 3), (90, 110, 100), np.uint8)
+    boxes = []
+    for i, (code, text) in enumerate(faces):
+        rgba = face(code, text)
+        h = round(width_px * rgba.shape[0] / rgba.shape[1])
+        sign = cv2.resize(rgba, (width_px, h), interpolation=cv2.INTER_AREA)
+        x, y = 40 + i * 2 * width_px, 50
+        alpha = sign[:, :, 3:4] / 255
+        frame[y:y + h, x:x + width_px] = (sign[:, :, 2::-1] * alpha + frame[y:y + h, x:x + width_px] * (1 - alpha))
+        boxes.append([x, y, x + width_px, y + h])
+    return frame, np.array(boxes, np.float32)
+
+
+HELD_OUT_FACES = [
+    pytest.param(("3_24", "90"), (90.0, None), id="90-kmh"),
+    pytest.param(("3_24", "110"), (110.0, None), id="110-kmh"),
+    pytest.param(("3_13", "3,8м"), (3.8, "m"), id="3.8-m"),
+    pytest.param(("3_11", "15т"), (15.0, "t"), id="15-t"),
+    pytest.param(("8_1_1", "250м"), (250.0, "m"), id="250-m-plate"),
+    pytest.param(("6_2", "90"), (90.0, None), id="recommended-90"),
+]
+
+
+@pytest.mark.usefixtures("shared_data")
+@pytest.mark.parametrize(("face", "expected"), HELD_OUT_FACES)
+def test_bundled_model_reads_held_out_values_at_40_px(bundled, face, expected):
+    frame, boxes = _scene([face], 40)
+    (reading,) = bundled.read(frame, boxes, [face[0]])
+    assert isinstance(reading, Reading)
+    assert (reading.value, reading.unit) == expected, reading
+    assert 0 < reading.confidence <= 1
