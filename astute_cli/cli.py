@@ -297,6 +297,10 @@ def synth_command(
     layouts: Annotated[str, typer.Option(help="detector: each frame with one of these sign layouts, drawn evenly "
                                               "(poles,touching,big); test: one of them.")] = "",
     frame_size: Annotated[str, typer.Option(help="test: frame size WxH, e.g. 3840x2160 or 2448x2048.")] = "1280x720",
+    extra_classes: Annotated[str, typer.Option(help="classifier: comma-separated classes beyond RTSD's to add "
+                                                    "(e.g. 5_23_1,5_24_1).")] = "",
+    only_classes: Annotated[str, typer.Option(help="classifier: make crops of these comma-separated classes "
+                                                   "only (of the default list plus --extra-classes).")] = "",
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
     from astute_cli.synth.conditions import parse_conditions
@@ -314,7 +318,15 @@ def synth_command(
                                 layouts=parse_layouts(layouts))
             manifest = make_detector_set(out, spec, workers=workers, coco=coco)
         elif per_class > 0:
-            manifest = make_classifier_set(out, ClassifierSpec(per_class=per_class, seed=seed, size=size), workers)
+            from astute_cli.synth.dataset import classifier_labels
+
+            labels = classifier_labels(_comma_list(extra_classes))
+            if only := _comma_list(only_classes):
+                if unknown := [label for label in only if label not in labels]:
+                    raise ValueError(f"--only-classes: {unknown[0]!r} is not a class (add it with --extra-classes)")
+                labels = only
+            spec = ClassifierSpec(per_class=per_class, seed=seed, size=size, labels=tuple(labels))
+            manifest = make_classifier_set(out, spec, workers)
         if kind is SynthKind.classifier and mine_with is not None:
             from astute_cli.synth.mining import MiningSpec, mine_classifier_crops
 
@@ -342,6 +354,10 @@ def _synth_test(out: Path, n: int, seed: int, conditions: str, layouts: str, fra
     spec = ConditionSet(n=n, seed=seed, condition=condition[0], layout=layout[0],
                         frame_wh=parse_frame_size(frame_size), urban=urban)
     return make_condition_set(out, spec)
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 @app.command("combine")

@@ -23,7 +23,7 @@ from astute_cli.signs import BACKGROUND_LABEL
 from astute_cli.synth import scene, streets
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: town-name signs carry invented names
 BACKGROUND = BACKGROUND_LABEL
 
 
@@ -165,9 +165,16 @@ class ClassifierSpec:
     labels: tuple[str, ...] = ()
 
 
-def classifier_labels() -> list[str]:
-    """RTSD classes (values included) that we can render, and ``background``."""
-    return [*sorted(label for label in rtsd_labels() if renderable(label)), BACKGROUND]
+def classifier_labels(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """RTSD classes (values included) that we can render, ``extra`` classes beyond RTSD's, and ``background``.
+
+    Raises:
+        ValueError: an extra class has no pictogram to render it from.
+    """
+    for label in extra:
+        if label == BACKGROUND or not renderable(label):
+            raise ValueError(f"Cannot render class {label!r} (no pictogram, or a value the sign cannot carry)")
+    return [*sorted({*(label for label in rtsd_labels() if renderable(label)), *extra}), BACKGROUND]
 
 
 def classifier_item(spec: ClassifierSpec, index: int) -> tuple[str, np.ndarray]:

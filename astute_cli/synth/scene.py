@@ -16,6 +16,7 @@ import numpy as np
 from astute_cli.paths import shared_data
 from astute_cli.signs import parse_label
 from astute_cli.synth.pictograms import available_labels, render_sign, renderable
+from astute_cli.synth.town_names import NAME_SIGNS, town_sign
 
 FRAME_WH = (1280, 720)
 US_SIGN_FRAMES = {"test2.jpg", "straight_lines1.jpg", "challenge2.jpg"}
@@ -135,7 +136,12 @@ def sign_patch(label: str, width_px: int, rng: np.random.Generator) -> np.ndarra
     Returns RGBA (BGR order in the colour channels) whose alpha marks exactly the sign.
     """
     big = max(width_px * 4, 24)
-    rgba = render_sign(label, big).astype(np.float32)
+    if label in NAME_SIGNS:  # a town's name: a different invented one each time
+        master = town_sign(label, rng)
+        rgba = cv2.resize(master, (big, max(1, round(big * master.shape[0] / master.shape[1]))),
+                          interpolation=cv2.INTER_AREA).astype(np.float32)
+    else:
+        rgba = render_sign(label, big).astype(np.float32)
     rgba = _perspective(rgba, rng)
     colour = rgba[:, :, :3][:, :, ::-1]  # RGB → BGR
     colour = colour * rng.uniform(0.45, 1.25) + rng.uniform(-30, 30)
