@@ -23,10 +23,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from astute_cli.benchmark import WIDTH_BUCKETS, evaluate_frames
 
 from astute_cli import detector
 from astute_cli.detector import load_detector
+from astute_cli.eval.frames import evaluate_frames
+from astute_cli.eval.results import WIDTH_BUCKETS
 from astute_cli.synth.condition_sets import (
     CONDITION_SETS,
     condition_item,
