@@ -157,6 +157,7 @@ def annotate_command(
 def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, dask: str | None) -> int:
     """Annotate several videos with one overall progress bar; a bad one is a red line and the exit code is 1."""
     from astute_cli import batch
+    from astute_cli.interrupts import exit_code, termination_as_interrupt
     from astute_cli.report import check_writable
 
     try:
@@ -180,16 +181,18 @@ def _annotate_many(inputs: list[str], out: Path | None, settings, workers: int, 
     for result in results.values():
         console.print(f"[yellow]skipped[/] {escape(str(result.job.video))} (done before)", highlight=False)
     try:
-        done = _run_with_progress(todo, settings, workers, dask) if todo else []
-        results.update({r.job: r for r in done})
-        batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
-    except KeyboardInterrupt:
-        raise fail("interrupted; videos finished so far are kept, the others left no output", 130) from None
+        with termination_as_interrupt():
+            done = _run_with_progress(todo, settings, workers, dask) if todo else []
+            results.update({r.job: r for r in done})
+            batch.write_batch_index([results[job] for job in jobs], index, settings.lang)
+    except KeyboardInterrupt as interrupt:
+        raise fail("interrupted; videos finished so far are kept, the others left no output",
+                   exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None
     failed = sum(r.status == "failed" for r in results.values())
     Console().print(f"{len(jobs) - failed} of {len(jobs)} videos annotated ({len(jobs) - len(todo)} done before); "
-                    f"index: {index}", highlight=False)
+                    f"index: {escape(str(index))}", highlight=False)
     return 1 if failed else 0
 
 

@@ -355,3 +355,30 @@ def test_termination_signals_leave_nothing_behind(tmp_path, signum, code):
     assert proc.returncode == code, stderr
     assert "no output was left behind" in stderr
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGHUP, 129, id="SIGHUP")],
+)
+def test_termination_signals_stop_many_videos_cleanly(tmp_path, signum, code):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        make_video(videos / name, n_frames=200, size_wh=(160, 96), audio=True)
+    model = _tiny_model(tmp_path)
+    out_dir = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_ANNOTATE, "annotate", str(videos), "--model", str(model),
+                             "--lang", "en", "--no-voice", "-o", str(out_dir)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out_dir.glob(".a.*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)  # well into the first video's frames
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert "interrupted" in stderr
+    assert not [p.name for p in out_dir.iterdir() if p.name.startswith(".")]  # no hidden temporary file
+    assert not list(out_dir.glob("*.mp4"))  # the unfinished video left no output
