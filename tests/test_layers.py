@@ -66,7 +66,9 @@ def test_core_imports_only_core(name):
 
 
 def test_nothing_imports_the_cli():
-    users = [p.name for p in PACKAGE.rglob("*.py") if "cli" in imported_modules(p) and p.name != "__main__.py"]
+    cli = PACKAGE / "cli"  # the CLI's own files import each other
+    users = [p.name for p in PACKAGE.rglob("*.py")
+             if "cli" in imported_modules(p) and p.name != "__main__.py" and cli not in p.parents]
     assert not users
 
 

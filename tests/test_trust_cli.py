@@ -48,6 +48,6 @@ def test_numeric_options_out_of_range_exit_2_in_one_line(tmp_path, args, option)
 
 @pytest.mark.parametrize("value", [pytest.param("1", id="one"), pytest.param("0.5", id="half")])
 def test_numbers_in_range_pass(value):
-    from astute_cli.cli import in_range
+    from astute_cli.cli.common import in_range
 
     assert in_range("--x", 0, 1, low_open=True)(float(value)) == float(value)
