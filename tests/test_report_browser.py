@@ -118,7 +118,7 @@ def drive_report(tmp_path) -> tuple[Path, list[str]]:
             return tracked
 
     result = annotate(video, FakeDetector(LABELS, script), TwoSigns(), FirstSightAnnouncer(LABELS, 10.0))
-    assert [a.t for a in result.announcements] == [0.3, 2.0]
+    assert [a.t for a in result.announcements] == pytest.approx([0.3, 2.0])
     return result.report, [a.text for a in result.announcements]
 
 
