@@ -209,20 +209,25 @@ APPLY: dict[str, Callable[[np.ndarray, np.ndarray, np.random.Generator, float], 
     "dusk": dusk, "night": night, "winter": winter, "rain": rain, "fog": fog, "glare": glare}
 
 
-def parse_conditions(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """Condition names from ``"dusk,night"`` or a list; ``None``/``""`` give none.
+def parse_names(value: str | list[str] | tuple[str, ...] | None, known, what: str) -> tuple[str, ...]:
+    """Names from ``"a,b"`` or a list, each one of ``known``; ``None``/``""`` give none.
 
     Raises:
-        ValueError: an unknown name.
+        ValueError: an unknown name (``what`` names the kind, e.g. "condition").
     """
     if value is None:
         return ()
     parts = value.split(",") if isinstance(value, str) else list(value)
     names = tuple(p.strip().lower() for p in parts if p.strip())
-    unknown = [n for n in names if n not in APPLY]
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"Unknown condition {unknown[0]!r} (one of: {', '.join(CONDITIONS)})")
+        raise ValueError(f"Unknown {what} {unknown[0]!r} (one of: {', '.join(known)})")
     return names
+
+
+def parse_conditions(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Condition names from ``"dusk,night"`` or a list (see :func:`parse_names`)."""
+    return parse_names(value, CONDITIONS, "condition")
 
 
 def apply(name: str, frame: np.ndarray, signs: np.ndarray, rng: np.random.Generator, strength: float

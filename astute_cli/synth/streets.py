@@ -29,19 +29,8 @@ PLATES = ("8_2_1", "8_13", "8_5_4", "8_1_1", "8_3_1")
 
 
 def parse_layouts(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """Layout names from ``"touching,big"`` or a list; ``None``/``""`` give none.
-
-    Raises:
-        ValueError: an unknown name.
-    """
-    if value is None:
-        return ()
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    names = tuple(p.strip().lower() for p in parts if p.strip())
-    unknown = [n for n in names if n not in LAYOUTS]
-    if unknown:
-        raise ValueError(f"Unknown layout {unknown[0]!r} (one of: {', '.join(LAYOUTS)})")
-    return names
+    """Layout names from ``"touching,big"`` or a list (see :func:`conditions.parse_names`)."""
+    return cond.parse_names(value, LAYOUTS, "layout")
 
 
 def parse_frame_size(value: str | tuple[int, int] | None) -> tuple[int, int]:
