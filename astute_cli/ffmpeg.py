@@ -7,6 +7,7 @@ arguments (the sink pads odd sizes and uses a fast preset; synthetic clips use `
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,11 +21,29 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def has_audio_stream(path: str | Path) -> bool:
-    """True when ffmpeg sees an audio stream in the file."""
+def _stream_lines(path: str | Path) -> list[str]:
+    """The ``Stream #`` lines ffmpeg prints for a file (none for a file it cannot read)."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
                           capture_output=True, text=True, errors="replace", check=False)
-    return any("Audio:" in line for line in proc.stderr.splitlines() if "Stream #" in line)
+    return [line for line in proc.stderr.splitlines() if "Stream #" in line]
+
+
+def has_audio_stream(path: str | Path) -> bool:
+    """True when ffmpeg sees an audio stream in the file."""
+    return any("Audio:" in line for line in _stream_lines(path))
+
+
+def stream_rate(path: str | Path) -> float | None:
+    """The video stream's base rate (ffmpeg's ``tbr``: the lowest rate that shows every frame at its time), or None.
+
+    For a constant-rate video it is the frame rate; for a variable one the fastest part's (10 then 30 fps: 30).
+    """
+    for line in _stream_lines(path):
+        if "Video:" in line:
+            match = re.search(r"([\d.]+)(k?) tbr", line)
+            if match:
+                return float(match.group(1)) * (1000 if match.group(2) else 1)
+    return None
 
 
 def run_ffmpeg(command: list[str]) -> None:

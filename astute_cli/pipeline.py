@@ -15,6 +15,7 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.checks import check_outputs, refuse_same_files
+from astute_cli.ffmpeg import stream_rate
 from astute_cli.files import write_json_atomic
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.limits import LimitChange, SpeedLimit
@@ -22,7 +23,7 @@ from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
 from astute_cli.sink import VideoSink
 from astute_cli.source import frames, probe, timed_frames
-from astute_cli.timing import Retimer, output_rate, stream_rate
+from astute_cli.timing import Retimer, output_rate
 from astute_cli.types import Announcement, Detections, VideoInfo
 
 BANNER_S = 3.0

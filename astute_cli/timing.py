@@ -3,30 +3,9 @@ by those timestamps (never by the frame index), so the picture, the sound and th
 
 from __future__ import annotations
 
-import re
-import subprocess
-from pathlib import Path
-
 import numpy as np
 
-from astute_cli.ffmpeg import ffmpeg_exe
-
 MAX_OUTPUT_FPS = 120.0
-
-
-def stream_rate(path: str | Path) -> float | None:
-    """The video stream's base rate (ffmpeg's ``tbr``: the lowest rate that shows every frame at its time), or None.
-
-    For a constant-rate video it is the frame rate; for a variable one the fastest part's (10 then 30 fps: 30).
-    """
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True,
-                          errors="replace", check=False)
-    for line in proc.stderr.splitlines():
-        if "Stream #" in line and "Video:" in line:
-            match = re.search(r"([\d.]+)(k?) tbr", line)
-            if match:
-                return float(match.group(1)) * (1000 if match.group(2) else 1)
-    return None
 
 
 def output_rate(fps: float, tbr: float | None) -> float:

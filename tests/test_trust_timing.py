@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astute_cli.timing import Retimer, output_rate, stream_rate
+from astute_cli.ffmpeg import stream_rate
+from astute_cli.timing import Retimer, output_rate
 from tests.conftest import make_video
 
 
