@@ -54,8 +54,12 @@ def run_ffmpeg(command: list[str]) -> None:
         raise RuntimeError(f"ffmpeg failed: {lines[-1] if lines else proc.returncode}")
 
 
-def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path | None) -> list[str]:
-    """The ffmpeg command that puts the video, the original sound and the alerts into one faststart MP4."""
+def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path | None,
+                duration_s: float | None = None) -> list[str]:
+    """The ffmpeg command that puts the video, the original sound and the alerts into one faststart MP4.
+
+    ``duration_s``: the video's length; it bounds the output, since ``-shortest`` alone does not always end an
+    endless ``apad`` stream (the mux then writes silence until the disk is full)."""
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video)]
     inputs = [p for p in (original, alerts_wav) if p is not None]
     for path in inputs:
@@ -70,6 +74,8 @@ def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path 
         command += ["-filter_complex", "[1:a:0]apad[a]", "-map", "[a]"]
     if inputs:
         command += ["-c:a", "aac", "-b:a", "128k", "-shortest"]
+        if duration_s is not None:
+            command += ["-t", f"{duration_s:.6f}"]
     return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]
 
 

@@ -103,4 +103,5 @@ class VideoSink:
     def _mux_to_target(self) -> None:
         assert self._video_tmp is not None
         with atomic_path(self.path, prefix=f".{self.path.stem}.", suffix=".mp4", ordinary_mode=True) as final_tmp:
-            run_ffmpeg(mux_command(self._video_tmp, final_tmp, self._alerts_wav, self._original_audio))
+            run_ffmpeg(mux_command(self._video_tmp, final_tmp, self._alerts_wav, self._original_audio,
+                                    self.frames_written / self.info.fps))
