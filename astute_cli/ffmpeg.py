@@ -55,27 +55,26 @@ def run_ffmpeg(command: list[str]) -> None:
 
 
 def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path | None,
-                duration_s: float | None = None) -> list[str]:
+                duration_s: float) -> list[str]:
     """The ffmpeg command that puts the video, the original sound and the alerts into one faststart MP4.
 
-    ``duration_s``: the video's length; it bounds the output, since ``-shortest`` alone does not always end an
-    endless ``apad`` stream (the mux then writes silence until the disk is full)."""
+    ``duration_s``: the video's length. The sound is padded with silence and cut to exactly that length inside
+    the filter graph, so the graph ends by itself: an endless ``apad`` ended only by ``-shortest`` or ``-t`` did
+    not always stop on ffmpeg 9, and the mux then wrote silence until the disk was full."""
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video)]
     inputs = [p for p in (original, alerts_wav) if p is not None]
     for path in inputs:
         command += ["-i", str(path)]
     command += ["-map", "0:v:0", "-c:v", "copy"]
+    fit = f"apad=whole_dur={duration_s:.6f},atrim=duration={duration_s:.6f}"
     if len(inputs) == 2:
-        # alerts over the original sound (normalize=0 keeps its level), padded with silence: the video's length
-        # decides (-shortest then ends the padded sound with the video)
-        command += ["-filter_complex", "[1:a:0][2:a:0]amix=inputs=2:duration=longest:normalize=0,apad[a]",
+        # alerts over the original sound (normalize=0 keeps its level); the video's length decides
+        command += ["-filter_complex", f"[1:a:0][2:a:0]amix=inputs=2:duration=longest:normalize=0,{fit}[a]",
                     "-map", "[a]"]
     elif len(inputs) == 1:
-        command += ["-filter_complex", "[1:a:0]apad[a]", "-map", "[a]"]
+        command += ["-filter_complex", f"[1:a:0]{fit}[a]", "-map", "[a]"]
     if inputs:
-        command += ["-c:a", "aac", "-b:a", "128k", "-shortest"]
-        if duration_s is not None:
-            command += ["-t", f"{duration_s:.6f}"]
+        command += ["-c:a", "aac", "-b:a", "128k"]
     return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]
 
 
