@@ -21,6 +21,7 @@ from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
+from astute_cli.schedule import EVERY_FRAME, Schedule, between
 from astute_cli.sink import VideoSink
 from astute_cli.source import frames, probe, timed_frames
 from astute_cli.timing import Retimer, output_rate
@@ -53,6 +54,11 @@ class AnnotateResult:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video done per second of work (1: as fast as it plays)."""
+        return self.fps / self.info.fps if self.info.fps > 0 else 0.0
 
 
 @dataclass
@@ -110,7 +116,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
              hfov_deg: float = DEFAULT_HFOV_DEG,
              on_frame: Callable[[int, int], None] | None = None,
-             report: str | Path | bool = True, vehicle: str = "car") -> AnnotateResult:
+             report: str | Path | bool = True, vehicle: str = "car",
+             schedule: Schedule = EVERY_FRAME) -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -126,6 +133,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         on_frame: called with (frames done, frames in total or 0) after each frame.
         report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
         vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
+        schedule: the frames the detector sees (``schedule.Schedule``; the tracker must be made for its scan rate).
     """
     video = Path(video)
     info = probe(video)
@@ -153,7 +161,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
     with ExitStack() as temps, VideoSink(out, replace(info, fps=rate)) as sink:
-        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer):
+        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer, schedule):
             new = [replace(a, t=times[a.frame_index]) if 0 <= a.frame_index < len(times) else a for a in new]
             t = times[index]
             overlay.update(new, index, t)
@@ -207,12 +215,30 @@ def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: floa
             and expected_s - covered_s > max(2.0 / fps, 0.02 * expected_s))
 
 
-def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer
-               ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
-    """Yield (index, frame, tracked detections, new announcements) per frame: the product's core loop."""
-    for index, frame in source:
+def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer,
+               schedule: Schedule = EVERY_FRAME) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+    """Yield (index, frame, tracked detections, new announcements) for every frame, in order: the product's core
+    loop. The detector, tracker and announcer see the schedule's scans only; a frame between two scans is yielded
+    once the second is done, with the tracks' boxes moved between the two (``schedule.between``) and no
+    announcements."""
+    held: list[tuple[int, np.ndarray]] = []
+    last = Detections.empty()
+    for n, (index, frame) in enumerate(source):
+        if not schedule.is_scan(n):
+            held.append((index, frame))
+            continue
         detections = tracker.update(detector.detect(frame))
-        yield index, frame, detections, announcer.update(detections, index)
+        new = announcer.update(detections, index)
+        yield from _held_frames(held, last, detections)
+        held, last = [], detections
+        yield index, frame, detections, new
+    yield from _held_frames(held, last, None)
+
+
+def _held_frames(held: list[tuple[int, np.ndarray]], before: Detections, after: Detections | None
+                 ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+    for k, (index, frame) in enumerate(held, start=1):
+        yield index, frame, between(before, after, k / (len(held) + 1)), []
 
 
 def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement],
