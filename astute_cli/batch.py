@@ -17,7 +17,7 @@ from pathlib import Path
 
 from astute_cli.geometry import DEFAULT_HFOV_DEG
 from astute_cli.report import IndexRow, default_report_path, write_index
-from astute_cli.schedule import DEFAULT_SCAN_FPS, Schedule
+from astute_cli.schedule import DEFAULT_FULL_EVERY, DEFAULT_SCAN_FPS, Schedule
 from astute_cli.source import SUPPORTED_SUFFIXES
 
 OUTPUT_TAG = ".astute"  # outputs are <stem>.astute.mp4: never taken for inputs when a folder is read
@@ -36,7 +36,8 @@ class Settings:
         voice: speech engine (``espeak``, ``gtts``), or None for no spoken alerts.
         report: write each drive's HTML report.
         vehicle: ``car``, ``truck`` or ``bus``, for the speed limit in force.
-        scan_fps: frames a second the detector sees (``schedule.Schedule``); None: every frame.
+        scan_fps: frames a second the detector sees (``schedule.Schedule``); None: every frame, each whole.
+        full_every: one scan in this many searches the whole frame, the others the far band only.
     """
 
     model: str | None = None
@@ -48,6 +49,7 @@ class Settings:
     report: bool = True
     vehicle: str = "car"
     scan_fps: float | None = DEFAULT_SCAN_FPS
+    full_every: int = DEFAULT_FULL_EVERY
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def build_stages(settings: Settings, fps: float):
     from astute_cli.tracker import Tracker
 
     detector = _detector(settings.model, settings.conf, settings.threads)
-    schedule = Schedule.at_rate(fps, settings.scan_fps)
+    schedule = Schedule.at_rate(fps, settings.scan_fps, settings.full_every)
     return (detector, Tracker(fps=schedule.scan_fps(fps)),
             Announcer(detector.labels, fps=fps, lang=settings.lang, hfov_deg=settings.hfov_deg), schedule)
 

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.background import ahead
 from astute_cli.checks import check_outputs, refuse_same_files
 from astute_cli.ffmpeg import stream_rate
 from astute_cli.files import write_json_atomic
@@ -33,7 +34,7 @@ BANNER_S = 3.0
 class Detector(Protocol):
     labels: list[str]
 
-    def detect(self, image: np.ndarray) -> Detections: ...
+    def detect(self, image: np.ndarray) -> Detections: ...  # far_only=True too, for a schedule with far-only scans
 
 
 @dataclass
@@ -161,7 +162,9 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
     with ExitStack() as temps, VideoSink(out, replace(info, fps=rate)) as sink:
-        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer, schedule):
+        # detection runs a scan ahead of drawing and encoding, in its own thread (``background.ahead``)
+        for index, frame, detections, new in ahead(run_stages(source(), detector, tracker, announcer, schedule),
+                                                   depth=2 * schedule.step, name="astute-detect"):
             new = [replace(a, t=times[a.frame_index]) if 0 <= a.frame_index < len(times) else a for a in new]
             t = times[index]
             overlay.update(new, index, t)
@@ -218,7 +221,8 @@ def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: floa
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer,
                schedule: Schedule = EVERY_FRAME) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
     """Yield (index, frame, tracked detections, new announcements) for every frame, in order: the product's core
-    loop. The detector, tracker and announcer see the schedule's scans only; a frame between two scans is yielded
+    loop. The detector, tracker and announcer see the schedule's scans only (the far band alone on its far-only
+    scans: ``detector.detect(frame, far_only=True)``); a frame between two scans is yielded
     once the second is done, with the tracks' boxes moved between the two (``schedule.between``) and no
     announcements."""
     held: list[tuple[int, np.ndarray]] = []
@@ -227,7 +231,8 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
         if not schedule.is_scan(n):
             held.append((index, frame))
             continue
-        detections = tracker.update(detector.detect(frame))
+        found = detector.detect(frame, far_only=True) if schedule.is_far_only(n) else detector.detect(frame)
+        detections = tracker.update(found)
         new = announcer.update(detections, index)
         yield from _held_frames(held, last, detections)
         held, last = [], detections

@@ -104,3 +104,34 @@ def test_annotate_with_a_schedule_writes_every_frame(tmp_path):
     assert result.frames == 12 and detector.calls == 3
     assert [a.frame_index for a in result.announcements] == [0]
     assert result.realtime_factor > 0
+
+
+@pytest.mark.parametrize(
+    ("step", "full_every", "far_scans"),
+    [
+        pytest.param(5, 1, [], id="every-scan-whole"),
+        pytest.param(5, 2, [5, 15], id="every-2nd-scan-whole"),
+        pytest.param(1, 3, [1, 2, 4, 5, 7, 8], id="every-frame-every-3rd-whole"),
+    ],
+)
+def test_run_stages_searches_the_far_band_alone_between_whole_scans(step, full_every, far_scans):
+    schedule = Schedule(step, full_every)
+    seen = []
+
+    class Recording(FakeDetector):
+        def detect(self, image, far_only=False):
+            seen.append((image, far_only))
+            return super().detect(image, far_only)
+
+    source = ((i, i) for i in range(20 if step > 1 else 9))
+    list(run_stages(source, Recording(LABELS, []), IdentityTracker(), FirstSightAnnouncer(LABELS, 10.0), schedule))
+    assert [index for index, far in seen if far] == far_scans
+    assert seen[0] == (0, False)  # the first scan searches the whole frame
+
+
+@pytest.mark.parametrize(
+    ("scan_fps", "full_every"),
+    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(5.0, 2, id="defaults")],
+)
+def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
+    assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
