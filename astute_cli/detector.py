@@ -22,7 +22,8 @@ from astute_cli.tiling import SIGN_ROI, _join_seams, parse_size, parse_zoom, til
 from astute_cli.types import Detections
 from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
 
-DEFAULT_MODEL = MODELS_DIR / "detector.onnx"
+DEFAULT_MODEL = MODELS_DIR / "detector.onnx"  # the FP32 reference: what benchmarks, export and training start from
+FAST_MODEL = MODELS_DIR / "detector.int8.onnx"  # its INT8 twin (same metadata and classifier): what annotate runs
 READER_MODEL = MODELS_DIR / "reader.onnx"
 """The bundled value reader, used by two-stage models when it exists (see :func:`load_detector`)."""
 

@@ -36,7 +36,7 @@ def annotate_command(
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Output MP4 [default: <input>.astute.mp4]; with "
                                                                  "several videos, a folder.")] = None,
     events: Annotated[Path | None, typer.Option(help="Events JSON [default: <out>.events.json].")] = None,
-    model: Annotated[Path | None, typer.Option(help="ONNX model [default: the bundled model].")] = None,
+    model: Annotated[Path | None, typer.Option(help="ONNX model [default: the bundled model, INT8].")] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the alerts and labels.")] = Lang.ru,
     no_voice: Annotated[bool, typer.Option("--no-voice", help="No spoken alerts.")] = False,
     voice: Annotated[str, typer.Option(help="Speech engine: espeak (offline) or gtts (needs internet).")] = "espeak",
