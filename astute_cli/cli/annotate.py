@@ -208,3 +208,5 @@ def _print_summary(result) -> None:
                         soft_wrap=True)
     if result.report is not None:
         Console().print(f"report: {escape(str(result.report))}", highlight=False, soft_wrap=True)
+    if hasattr(result, "summary"):  # a live run
+        Console().print(escape(result.summary()), highlight=False, soft_wrap=True)
