@@ -134,7 +134,7 @@ class LiveFrame(NamedTuple):
 class LatestFrames:
     """Iterate over the newest frame of a source, never a stale one: a thread reads continuously and keeps only
     the newest frame; the consumer gets the newest frame it has not seen, and waits only when there is none.
-    Frames the consumer was too slow to take are dropped (``dropped`` counts them).
+    Frames the consumer was too slow to take are dropped (``dropped`` counts them, ``frames_read`` all).
 
     A camera or stream delivers frames at its own rate; a file is read at the rate it plays (``paced``, the default
     for a file), so that it behaves as a camera. The end of the input ends the iteration (after its newest frame);
@@ -153,7 +153,7 @@ class LatestFrames:
         if fps is None:
             fps = probe(src).fps if is_path else 25.0
         self.paced = (not is_path or not is_stream(src)) if paced is None else paced
-        self.read = self.dropped = 0
+        self.frames_read = self.dropped = 0
         self._source = _decoded(src) if is_path else iter(src)
         self._clock = _Clock(fps)
         self._newest: LiveFrame | None = None
@@ -220,7 +220,7 @@ class LatestFrames:
 
     def _publish(self, frame: LiveFrame) -> None:
         with self._changed:
-            self.read += 1
+            self.frames_read += 1
             self.dropped += self._newest is not None
             self._newest = frame
             self._changed.notify_all()

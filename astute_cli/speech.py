@@ -411,6 +411,7 @@ class Spoken:
     due: float
     started: float
     queued: float = float("nan")  # when ``say`` was called
+    behind: bool = False  # it came while another alert was being said, and waited for it
 
     @property
     def latency_s(self) -> float:
@@ -437,6 +438,7 @@ class AlertPlayer:
         self.spoken: list[Spoken] = []
         self._waiting: list[tuple[int, int, str, float, float]] = []  # heap of (priority, order, text, due, queued)
         self._order = 0
+        self._free_at = float("-inf")  # when the alert being said ends, plus the gap
         self._error: BaseException | None = None
         self._closing = self._drain = False
         self._stop = threading.Event()
@@ -491,8 +493,9 @@ class AlertPlayer:
                     return
                 started = time.perf_counter()
                 self.output(samples, self.speaker.sample_rate)
-                self.spoken.append(Spoken(text, priority, due, started, queued))
-                if self._stop.wait(len(samples) / self.speaker.sample_rate + self.gap_s):
+                self.spoken.append(Spoken(text, priority, due, started, queued, behind=queued < self._free_at))
+                self._free_at = started + len(samples) / self.speaker.sample_rate + self.gap_s
+                if self._stop.wait(self._free_at - time.perf_counter()):
                     return
         except Exception as error:  # raised again in the caller's thread by say() or close()
             self._error = error

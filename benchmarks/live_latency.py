@@ -96,12 +96,15 @@ def main() -> None:
         "processed_fps": round(result.frames / result.seconds, 2) if result.seconds else 0.0,
         "alerts_made": len(result.announcements), "alerts_said": len(spoken),
         "latency_ms": {k: round(v, 1) if isinstance(v, float) else v for k, v in latency.items()},
+        "latency_ms_not_behind_another": percentiles([s.latency_s * 1000 for s in spoken if not s.behind]),
+        "alerts_behind_another": sum(s.behind for s in spoken),
         "detect_ms": percentiles(detect_ms),
         "capture_to_alert_ms": percentiles([(s.queued - s.due) * 1000 for s in spoken]),
         "alert_to_sound_ms": percentiles([(s.started - s.queued) * 1000 for s in spoken]),
         "alerts": [{"text": s.text, "priority": s.priority, "latency_ms": round(s.latency_s * 1000, 1),
                     "capture_to_alert_ms": round((s.queued - s.due) * 1000, 1),
-                    "alert_to_sound_ms": round((s.started - s.queued) * 1000, 1)} for s in spoken],
+                    "alert_to_sound_ms": round((s.started - s.queued) * 1000, 1), "behind_another": s.behind}
+                   for s in spoken],
         "threads": args.threads, "speech": args.speech, "load_average_1m_at_start": round(load[0], 2),
         "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
     }
@@ -109,7 +112,8 @@ def main() -> None:
     print(f"processed {document['processed_fps']} fps; detector {document['detect_ms']} ms; capture to alert "
           f"{document['capture_to_alert_ms']} ms; alert to sound {document['alert_to_sound_ms']} ms; "
           f"load at start {load[0]:.2f}")
-    print(f"latency ms: {document['latency_ms']}")
+    print(f"latency ms: {document['latency_ms']}; the {len(spoken) - document['alerts_behind_another']} alerts not "
+          f"waiting behind another: {document['latency_ms_not_behind_another']}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

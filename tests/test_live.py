@@ -44,7 +44,7 @@ def test_a_slow_consumer_gets_the_newest_frames_and_the_rest_are_dropped(tmp_pat
     video = make_video(tmp_path / "v.mp4", n_frames=30, fps=30.0)
     with LatestFrames(video) as frames:  # a file is paced: it plays as a camera
         indices = take_all(frames, work_s=0.1)
-        assert frames.read == 30
+        assert frames.frames_read == 30
         assert frames.dropped == 30 - len(indices) > 0
     assert indices == sorted(set(indices))
     assert indices[0] == 0 and indices[-1] == 29
@@ -68,7 +68,7 @@ def test_the_end_of_the_input_ends_the_iteration_and_the_thread(paced):
     frames = LatestFrames(timeline(5, fps=100.0), paced=paced)
     indices = take_all(frames)
     assert indices[-1] == 4 and indices == sorted(set(indices))
-    assert frames.read == 5
+    assert frames.frames_read == 5
     frames.close()
     assert not frames.running
     with pytest.raises(StopIteration):
@@ -206,6 +206,7 @@ def test_alerts_waiting_are_said_most_urgent_first_one_at_a_time(queued, expecte
     speaker.gate.set()
     player.close(wait=True)
     assert [s.text for s in player.spoken] == expected
+    assert [s.behind for s in player.spoken] == [False] + [True] * len(queued)
     assert len(output.played) == len(expected)
     starts = [s.started for s in player.spoken]
     assert starts == sorted(starts)
