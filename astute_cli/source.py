@@ -144,7 +144,8 @@ class LatestFrames:
     Args:
         src: a video path, a camera index or a stream URL; or an iterable of (raw timestamp s, BGR frame).
         fps: frame rate for frames without timestamps (default: the source's).
-        paced: release each frame at its time from the start, as a camera would (default: True for a file).
+        paced: release each frame at its time from the start, as a camera would (default: True but for a camera
+            or stream).
     """
 
     def __init__(self, src: str | Path | int | Iterable[tuple[float, np.ndarray]], fps: float | None = None,
