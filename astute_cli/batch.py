@@ -17,6 +17,7 @@ from pathlib import Path
 
 from astute_cli.geometry import DEFAULT_HFOV_DEG
 from astute_cli.report import IndexRow, default_report_path, write_index
+from astute_cli.schedule import DEFAULT_FULL_EVERY, DEFAULT_SCAN_FPS, Schedule
 from astute_cli.source import SUPPORTED_SUFFIXES
 
 OUTPUT_TAG = ".astute"  # outputs are <stem>.astute.mp4: never taken for inputs when a folder is read
@@ -35,6 +36,8 @@ class Settings:
         voice: speech engine (``espeak``, ``gtts``), or None for no spoken alerts.
         report: write each drive's HTML report.
         vehicle: ``car``, ``truck`` or ``bus``, for the speed limit in force.
+        scan_fps: frames a second the detector sees (``schedule.Schedule``); None: every frame, each whole.
+        full_every: one scan in this many searches the whole frame, the others the far band only.
     """
 
     model: str | None = None
@@ -45,6 +48,8 @@ class Settings:
     voice: str | None = "espeak"
     report: bool = True
     vehicle: str = "car"
+    scan_fps: float | None = DEFAULT_SCAN_FPS
+    full_every: int = DEFAULT_FULL_EVERY
 
 
 @dataclass(frozen=True)
@@ -143,12 +148,12 @@ def annotate_job(job: Job, settings: Settings, on_frame: Callable[[int, int], No
     started = time.perf_counter()
     try:
         info = pipeline.probe(job.video)
-        detector, tracker, announcer = build_stages(settings, info.fps)
+        detector, tracker, announcer, schedule = build_stages(settings, info.fps)
         speaker = None if settings.voice is None else _speaker(settings.voice)
         result = pipeline.annotate(job.video, detector, tracker, announcer, speaker, out=job.out, events=job.events,
                                    lang=settings.lang, hfov_deg=settings.hfov_deg, on_frame=on_frame,
                                    report=job.report if job.report is not None else False,
-                                   vehicle=settings.vehicle)
+                                   vehicle=settings.vehicle, schedule=schedule)
     except (ValueError, RuntimeError, OSError) as error:
         return JobResult(job, "failed", str(error), seconds=time.perf_counter() - started)
     return JobResult(job, "done", alerts=len(result.announcements), frames=result.frames,
@@ -191,13 +196,15 @@ def write_batch_index(results: Sequence[JobResult], path: Path, lang: str = "ru"
 
 
 def build_stages(settings: Settings, fps: float):
-    """(detector, tracker, announcer) for a video at ``fps``; the model is loaded once per process and kept."""
+    """(detector, tracker, announcer, schedule) for a video at ``fps``; the model is loaded once per process and
+    kept. The tracker is made for the schedule's scan rate, the announcer for the video's frame times."""
     from astute_cli.announcer import Announcer
     from astute_cli.tracker import Tracker
 
     detector = _detector(settings.model, settings.conf, settings.threads)
-    return (detector, Tracker(fps=fps),
-            Announcer(detector.labels, fps=fps, lang=settings.lang, hfov_deg=settings.hfov_deg))
+    schedule = Schedule.at_rate(fps, settings.scan_fps, settings.full_every)
+    return (detector, Tracker(fps=schedule.scan_fps(fps)),
+            Announcer(detector.labels, fps=fps, lang=settings.lang, hfov_deg=settings.hfov_deg), schedule)
 
 
 _DETECTORS: dict[tuple, object] = {}

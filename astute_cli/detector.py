@@ -86,6 +86,9 @@ def _session(path: Path, threads: int | None):
     options.log_severity_level = 3
     if threads:
         options.intra_op_num_threads = threads
+    # idle inference threads sleep instead of spinning: decoding, drawing and ffmpeg need the cores meanwhile
+    # (benchmarks/README.md, "Real time": 0.91x -> 0.94x real time on 2 cores)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types for every kind of bad file
@@ -182,11 +185,12 @@ class OnnxDetector:
         zoomed = len(zoom_strips(wh, self.zoom[0], self.zoom[1], self.tile)[1]) if self.zoom else 0
         return len(tiles_for(wh, self.tile, self.roi)) + zoomed
 
-    def detect(self, image: np.ndarray) -> Detections:
-        """Signs in a BGR frame, boxes in the frame's own pixels."""
+    def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
+        """Signs in a BGR frame, boxes in the frame's own pixels. ``far_only``: the zoom pass over the far band
+        alone, where new signs appear (a tiled model with a zoom pass; any other searches the whole frame)."""
         scale = self._work_scale(image.shape[1])
         work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
-        found = self._tiled(work) if self.tile[0] else self._whole(work)
+        found = self._tiled(work, far_only and bool(self.zoom)) if self.tile[0] else self._whole(work)
         if scale < 1 and len(found):
             found.xyxy /= scale
         if self.plates_need_sign and self._plate.any() and len(found):
@@ -199,9 +203,9 @@ class OnnxDetector:
         found.xyxy = (found.xyxy - np.float32([px, py, px, py])) / scale
         return _clip(found, image.shape)
 
-    def _tiled(self, image: np.ndarray) -> Detections:
+    def _tiled(self, image: np.ndarray, zoom_only: bool = False) -> Detections:
         parts = []
-        tiles = tiles_for((image.shape[1], image.shape[0]), self.tile, self.roi)
+        tiles = [] if zoom_only else tiles_for((image.shape[1], image.shape[0]), self.tile, self.roi)
         seams = sorted({float(x) for t in tiles for x in (t[0], t[2]) if 0 < x < image.shape[1]})
         for x1, y1, x2, y2 in tiles:
             crop = image[y1:y2, x1:x2]
@@ -345,8 +349,8 @@ class TwoStageDetector:
         self._plate = np.array([is_mounted_plate(label) for label in self.labels])
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
-    def detect(self, image: np.ndarray) -> Detections:
-        return self.describe(image, self.detector.detect(image))
+    def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
+        return self.describe(image, self.detector.detect(image, far_only))
 
     def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
         """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from astute_cli import signs
+from astute_cli.background import ahead
 from astute_cli.checks import check_outputs, refuse_same_files
 from astute_cli.ffmpeg import stream_rate
 from astute_cli.files import write_json_atomic
@@ -21,6 +22,7 @@ from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.limits import LimitChange, SpeedLimit
 from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
+from astute_cli.schedule import EVERY_FRAME, Schedule, between
 from astute_cli.sink import VideoSink
 from astute_cli.source import probe, timed_frames
 from astute_cli.timing import Retimer, output_rate
@@ -32,7 +34,7 @@ BANNER_S = 3.0
 class Detector(Protocol):
     labels: list[str]
 
-    def detect(self, image: np.ndarray) -> Detections: ...
+    def detect(self, image: np.ndarray) -> Detections: ...  # far_only=True too, for a schedule with far-only scans
 
 
 @dataclass
@@ -53,6 +55,11 @@ class AnnotateResult:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video done per second of work (1: as fast as it plays)."""
+        return self.fps / self.info.fps if self.info.fps > 0 else 0.0
 
 
 @dataclass
@@ -110,7 +117,8 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
              out: str | Path | None = None, events: str | Path | None = None, lang: str = "ru",
              hfov_deg: float = DEFAULT_HFOV_DEG,
              on_frame: Callable[[int, int], None] | None = None,
-             report: str | Path | bool = True, vehicle: str = "car") -> AnnotateResult:
+             report: str | Path | bool = True, vehicle: str = "car",
+             schedule: Schedule = EVERY_FRAME) -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -126,6 +134,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         on_frame: called with (frames done, frames in total or 0) after each frame.
         report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
         vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
+        schedule: the frames the detector sees (``schedule.Schedule``; the tracker must be made for its scan rate).
     """
     video = Path(video)
     info = probe(video)
@@ -153,7 +162,9 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
     count = 0
     # temporary files live in `temps`, entered first so that they outlive the sink's final mux
     with ExitStack() as temps, VideoSink(out, replace(info, fps=rate)) as sink:
-        for index, frame, detections, new in run_stages(source(), detector, tracker, announcer):
+        # detection runs a scan ahead of drawing and encoding, in its own thread (``background.ahead``)
+        for index, frame, detections, new in ahead(run_stages(source(), detector, tracker, announcer, schedule),
+                                                   depth=2 * schedule.step, name="astute-detect"):
             new = [replace(a, t=times[a.frame_index]) if 0 <= a.frame_index < len(times) else a for a in new]
             t = times[index]
             overlay.update(new, index, t)
@@ -207,22 +218,39 @@ def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: floa
             and expected_s - covered_s > max(2.0 / fps, 0.02 * expected_s))
 
 
-def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer, gaps: bool = False
+def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer,
+               schedule: Schedule = EVERY_FRAME, gaps: bool = False
                ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
-    """Yield (index, frame, tracked detections, new announcements) per frame: the product's core loop.
+    """Yield (index, frame, tracked detections, new announcements) for every frame, in order: the product's core
+    loop. The detector, tracker and announcer see the schedule's scans only (the far band alone on its far-only
+    scans: ``detector.detect(frame, far_only=True)``); a frame between two scans is yielded
+    once the second is done, with the tracks' boxes moved between the two (``schedule.between``) and no
+    announcements.
 
-    ``gaps``: tell the tracker how many frames passed since the previous one (``update(detections, step)``), for a
-    source that drops frames (live); otherwise each frame counts as one step.
+    ``gaps``: tell the tracker how many frames passed since the previous scan (``update(detections, step)``), for a
+    source that drops frames (live; the tracker made for the source's frame rate); otherwise each scan is one step.
     """
+    held: list[tuple[int, np.ndarray]] = []
+    last = Detections.empty()
     previous = None
-    for index, frame in source:
-        detections = detector.detect(frame)
-        if gaps and previous is not None:
-            detections = tracker.update(detections, index - previous)
-        else:
-            detections = tracker.update(detections)
+    for n, (index, frame) in enumerate(source):
+        if not schedule.is_scan(n):
+            held.append((index, frame))
+            continue
+        found = detector.detect(frame, far_only=True) if schedule.is_far_only(n) else detector.detect(frame)
+        detections = tracker.update(found, index - previous) if gaps and previous is not None else tracker.update(found)
         previous = index
-        yield index, frame, detections, announcer.update(detections, index)
+        new = announcer.update(detections, index)
+        yield from _held_frames(held, last, detections)
+        held, last = [], detections
+        yield index, frame, detections, new
+    yield from _held_frames(held, last, None)
+
+
+def _held_frames(held: list[tuple[int, np.ndarray]], before: Detections, after: Detections | None
+                 ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+    for k, (index, frame) in enumerate(held, start=1):
+        yield index, frame, between(before, after, k / (len(held) + 1)), []
 
 
 def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement],
@@ -270,6 +298,11 @@ class LiveResult(AnnotateResult):
 
     dropped: int = 0
     spoken: list = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video that went by (frames processed and dropped) per second of work: 1 when it kept up."""
+        return (self.frames + self.dropped) / self.info.fps / self.seconds if self.info.fps > 0 < self.seconds else 0.0
 
     def latency_ms(self) -> dict[str, float]:
         """Capture-to-sound latency of the alerts said, in ms: ``p50``, ``p95``, ``max`` and ``alerts`` (count)."""

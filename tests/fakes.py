@@ -25,9 +25,11 @@ class FakeDetector:
         self.labels = labels
         self.script = list(script)
         self.calls = 0
+        self.far_only_calls = 0
 
-    def detect(self, image: np.ndarray) -> Detections:
+    def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
         self.calls += 1
+        self.far_only_calls += far_only
         return self.script.pop(0) if self.script else Detections.empty()
 
 

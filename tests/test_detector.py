@@ -285,3 +285,24 @@ def test_bad_model_files(tmp_path, content, message):
         path.write_bytes(content)
     with pytest.raises(ValueError, match=message):
         load_detector(path)
+
+
+@pytest.mark.parametrize(
+    ("zoom", "far_only", "runs"),
+    [
+        pytest.param(None, False, 3, id="whole-frame-tiles-and-zoom"),
+        pytest.param(None, True, 1, id="far-only-zoom-pass-alone"),
+        pytest.param("0", True, 2, id="far-only-without-zoom-searches-everything"),
+    ],
+)
+def test_far_only_runs_the_zoom_pass_alone(tmp_path, monkeypatch, zoom, far_only, runs):
+    model = make_detector_onnx(tmp_path / "d.onnx", [[16, 8, 4, 4, 0.9]], ["sign"], astute_tile="64",
+                               astute_roi="0,0,1,0.5", astute_zoom="0.25,0.5,0.75,0.625,2")
+    detector = OnnxDetector(model, zoom=zoom)
+    calls = []
+    run = detector._run
+    monkeypatch.setattr(detector, "_run", lambda image: calls.append(image.shape) or run(image))
+    found = detector.detect(np.zeros((128, 128, 3), np.uint8), far_only=far_only)
+    assert len(calls) == runs
+    if far_only and zoom is None:
+        assert found.xyxy.tolist() == [[39, 67, 41, 69]]  # the zoom pass's box, in frame pixels

@@ -249,6 +249,8 @@ def test_paths_with_markup_are_printed_as_they_are(tmp_path, name):
         pytest.param(["--conf", "-1"], "--conf", id="conf-negative"),
         pytest.param(["--conf", "0"], "--conf", id="conf-0"),
         pytest.param(["--threads", "0"], "--threads", id="threads-0"),
+        pytest.param(["--scan-fps", "-1"], "--scan-fps", id="scan-fps-negative"),
+        pytest.param(["--scan-fps", "nan"], "--scan-fps", id="scan-fps-nan"),
         pytest.param(["--threads", "-2"], "--threads", id="threads-negative"),
     ],
 )

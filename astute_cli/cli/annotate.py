@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from rich.markup import escape
 
 from astute_cli.cli.common import app, console, fail, in_range
 from astute_cli.geometry import DEFAULT_HFOV_DEG
+from astute_cli.schedule import DEFAULT_SCAN_FPS
 
 # --- annotate ---
 
@@ -56,6 +58,9 @@ def annotate_command(
                                                   "see the same files (dask extra).")] = None,
     vehicle: Annotated[Vehicle, typer.Option(help="Your vehicle, for the speed limit in force (truck: over "
                                                   "3.5 t).")] = Vehicle.car,
+    scan_fps: Annotated[float, typer.Option(help="Frames a second the detector sees; the frames between get the "
+                                                 "boxes moved between scans (0: every frame, slower).",
+                                            callback=in_range("--scan-fps", 0))] = DEFAULT_SCAN_FPS,
     verbose: Annotated[bool, typer.Option("--verbose", help="Also show the video decoder's own messages.")] = False,
 ) -> None:
     """Annotate dashcam videos: boxes and labels on every sign, a spoken alert per sign, an events file and an HTML
@@ -69,7 +74,7 @@ def annotate_command(
     if not verbose:  # libav's messages (read before the first video is opened); astute says what matters
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     settings = batch.Settings(None if model is None else str(model), conf, threads, lang.value, hfov,
-                              None if no_voice else voice, not no_report, vehicle.value)
+                              None if no_voice else voice, not no_report, vehicle.value, scan_fps or None)
     if len(videos) > 1 or Path(videos[0]).is_dir() or dask is not None:
         if live or events is not None or report is not None:
             raise fail("--live, --events and --report take one video; with several, give -o FOLDER")
@@ -85,7 +90,9 @@ def annotate_command(
             if report is not None and not no_report:
                 check_writable(report)
             speaker = None if no_voice else _make_speaker(voice)
-            detector, tracker, announcer = batch.build_stages(settings, info.fps)
+            # live scans the newest frame, as often as the CPU allows: its tracker counts the source's frames
+            stages = replace(settings, scan_fps=None) if live else settings
+            detector, tracker, announcer, schedule = batch.build_stages(stages, info.fps)
             if live:
                 result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
                                        vehicle=vehicle.value)
@@ -101,7 +108,7 @@ def annotate_command(
                     result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
                                                lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
                                                report=False if no_report else report or True,
-                                               vehicle=vehicle.value)
+                                               vehicle=vehicle.value, schedule=schedule)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -197,7 +204,7 @@ def _print_summary(result) -> None:
     from rich.table import Table
 
     table = Table(title=f"{escape(result.video.name)}: {len(result.announcements)} alerts, "
-                        f"{result.frames} frames at {result.fps:.1f} fps")
+                        f"{result.frames} frames at {result.fps:.1f} fps ({result.realtime_factor:.2f}× real time)")
     for column in ("t, s", "sign", "value", "alert"):
         table.add_column(column)
     for a in result.announcements:

@@ -100,7 +100,8 @@ class ReplayDetector:
         for index, _ in self._per_frame:
             yield index, None
 
-    def detect(self, image: object) -> Detections:
+    def detect(self, image: object, far_only: bool = False) -> Detections:
+        """The next recorded detections (whatever search recorded them)."""
         _, detections = self._per_frame[self._next]
         self._next += 1
         return detections

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astute_cli.pipeline import annotate, run_stages
+from astute_cli.schedule import Schedule, between
+from tests.conftest import make_video
+from tests.fakes import FakeDetector, FirstSightAnnouncer, IdentityTracker, make_detections
+
+LABELS = ["5_19_1", "3_24_n60"]
+
+
+@pytest.mark.parametrize(
+    ("video_fps", "scan_fps", "step"),
+    [
+        pytest.param(25.0, 5.0, 5, id="25fps-at-5"),
+        pytest.param(30.0, 5.0, 6, id="30fps-at-5"),
+        pytest.param(24.0, 5.0, 4, id="24fps-never-fewer-than-asked"),
+        pytest.param(10.0, 5.0, 2, id="10fps-at-5"),
+        pytest.param(5.0, 5.0, 1, id="5fps-every-frame"),
+        pytest.param(3.0, 5.0, 1, id="slower-video-every-frame"),
+        pytest.param(25.0, None, 1, id="none-every-frame"),
+        pytest.param(25.0, 0.0, 1, id="zero-every-frame"),
+        pytest.param(0.0, 5.0, 1, id="unknown-rate-every-frame"),
+    ],
+)
+def test_schedule_at_rate(video_fps, scan_fps, step):
+    schedule = Schedule.at_rate(video_fps, scan_fps)
+    assert schedule.step == step
+    if video_fps > 0:
+        assert schedule.scan_fps(video_fps) >= min(video_fps, scan_fps or video_fps)
+
+
+def test_schedule_refuses_a_step_below_one():
+    with pytest.raises(ValueError, match="at least 1"):
+        Schedule(0)
+
+
+def _tracked(boxes, ids):
+    return make_detections(boxes, track_id=np.asarray(ids, np.int64))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "fraction", "expected"),
+    [
+        pytest.param(_tracked([[0, 0, 10, 10]], [1]), _tracked([[10, 20, 30, 40]], [1]), 0.5,
+                     [[5, 10, 20, 25]], id="same-track-moves-halfway"),
+        pytest.param(_tracked([[0, 0, 10, 10]], [1]), _tracked([[10, 20, 30, 40]], [2]), 0.5,
+                     [[0, 0, 10, 10]], id="other-track-keeps-its-box"),
+        pytest.param(_tracked([[0, 0, 10, 10]], [-1]), _tracked([[10, 20, 30, 40]], [-1]), 0.5,
+                     [[0, 0, 10, 10]], id="unconfirmed-rows-never-paired"),
+        pytest.param(_tracked([[0, 0, 10, 10]], [1]), None, 0.5, [[0, 0, 10, 10]], id="no-next-scan-holds"),
+        pytest.param(_tracked([[0, 0, 10, 10], [50, 50, 60, 60]], [1, 2]),
+                     _tracked([[100, 100, 120, 120], [0, 0, 10, 10]], [2, 1]), 0.25,
+                     [[0, 0, 10, 10], [62.5, 62.5, 75, 75]], id="paired-by-id-not-by-row"),
+    ],
+)
+def test_between(before, after, fraction, expected):
+    original = before.xyxy.copy()
+    moved = between(before, after, fraction)
+    np.testing.assert_allclose(moved.xyxy, expected)
+    np.testing.assert_array_equal(before.xyxy, original)  # the scan's own boxes are left as found
+    np.testing.assert_array_equal(moved.track_id, before.track_id)
+
+
+def _growing_sign(n: int) -> list:
+    return [make_detections([[10 + i, 10, 30 + 2 * i, 30 + i]], class_id=[1]) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("n_frames", "step", "scans"),
+    [
+        pytest.param(10, 1, list(range(10)), id="every-frame"),
+        pytest.param(10, 5, [0, 5], id="step-5"),
+        pytest.param(11, 5, [0, 5, 10], id="last-frame-a-scan"),
+        pytest.param(3, 5, [0], id="shorter-than-a-step"),
+    ],
+)
+def test_run_stages_detects_on_scans_and_yields_every_frame_in_order(n_frames, step, scans):
+    detector = FakeDetector(LABELS, _growing_sign(n_frames))
+    source = ((i, np.full((4, 4, 3), i, np.uint8)) for i in range(n_frames))
+    out = list(run_stages(source, detector, IdentityTracker(), FirstSightAnnouncer(LABELS, 10.0), Schedule(step)))
+    assert [index for index, *_ in out] == list(range(n_frames))
+    assert all(int(frame[0, 0, 0]) == index for index, frame, *_ in out)  # each frame with its own pixels
+    assert detector.calls == len(scans)
+    assert [index for index, _, _, new in out if new] == [0]  # alerts only on scans
+    assert all(len(d) == 1 for _, _, d, _ in out)  # the box is drawn on every frame
+
+
+def test_run_stages_moves_boxes_between_scans():
+    script = [make_detections([[0, 0, 10, 10]]), make_detections([[40, 0, 50, 10]])]
+    source = ((i, None) for i in range(5))
+    out = list(run_stages(source, FakeDetector(LABELS, script), IdentityTracker(),
+                          FirstSightAnnouncer(LABELS, 10.0), Schedule(4)))
+    assert [float(d.xyxy[0, 0]) for _, _, d, _ in out] == [0.0, 10.0, 20.0, 30.0, 40.0]
+
+
+def test_annotate_with_a_schedule_writes_every_frame(tmp_path):
+    video = make_video(tmp_path / "drive.mp4", n_frames=12, size_wh=(160, 96), fps=10.0)
+    detector = FakeDetector(LABELS, _growing_sign(12))
+    result = annotate(video, detector, IdentityTracker(), FirstSightAnnouncer(LABELS, 10.0), report=False,
+                      schedule=Schedule(5))
+    assert result.frames == 12 and detector.calls == 3
+    assert [a.frame_index for a in result.announcements] == [0]
+    assert result.realtime_factor > 0
+
+
+@pytest.mark.parametrize(
+    ("step", "full_every", "far_scans"),
+    [
+        pytest.param(5, 1, [], id="every-scan-whole"),
+        pytest.param(5, 2, [5, 15], id="every-2nd-scan-whole"),
+        pytest.param(1, 3, [1, 2, 4, 5, 7, 8], id="every-frame-every-3rd-whole"),
+    ],
+)
+def test_run_stages_searches_the_far_band_alone_between_whole_scans(step, full_every, far_scans):
+    schedule = Schedule(step, full_every)
+    seen = []
+
+    class Recording(FakeDetector):
+        def detect(self, image, far_only=False):
+            seen.append((image, far_only))
+            return super().detect(image, far_only)
+
+    source = ((i, i) for i in range(20 if step > 1 else 9))
+    list(run_stages(source, Recording(LABELS, []), IdentityTracker(), FirstSightAnnouncer(LABELS, 10.0), schedule))
+    assert [index for index, far in seen if far] == far_scans
+    assert seen[0] == (0, False)  # the first scan searches the whole frame
+
+
+@pytest.mark.parametrize(
+    ("scan_fps", "full_every"),
+    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(5.0, 2, id="defaults")],
+)
+def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
+    assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
