@@ -324,7 +324,8 @@ class LiveResult(AnnotateResult):
 
 def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
          hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute", vehicle: str = "car",
-         show: Callable[[np.ndarray], bool] | None = None, player=None, paced: bool | None = None) -> LiveResult:
+         show: Callable[[np.ndarray], bool] | None = None, player=None, paced: bool | None = None,
+         full_every: int = 1) -> LiveResult:
     """Work on a video as it comes: always on the newest frame (frames that arrive while one is processed are
     dropped, never queued), boxes shown in a window, alerts spoken by a background player that never holds up
     the loop.
@@ -337,6 +338,8 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
         player: plays the alerts (``say(text, priority, due)``, ``close()``, ``spoken``; default: a
             ``speech.AlertPlayer`` of ``speaker`` on the sound device).
         paced: release a file's frames at their own rate (default: True for a file; a camera paces itself).
+        full_every: one frame processed in this many searches the whole frame, the others the far band only
+            (``schedule.Schedule``; 1: every one whole).
     """
     from astute_cli.source import LatestFrames
     from astute_cli.speech import AlertPlayer
@@ -365,7 +368,8 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
                 current["frame"] = frame
                 yield frame.index, frame.image
 
-        for _, image, detections, new in run_stages(newest(), detector, tracker, announcer, gaps=True):
+        scans = Schedule(1, full_every)
+        for _, image, detections, new in run_stages(newest(), detector, tracker, announcer, scans, gaps=True):
             frame = current["frame"]
             index = frame.index
             overlay.update(new, index, frame.t)

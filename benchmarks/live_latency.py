@@ -38,10 +38,10 @@ class TimedDetector:
     def __init__(self, inner) -> None:
         self.inner, self.labels, self.seconds = inner, inner.labels, []
 
-    def detect(self, image: np.ndarray):
+    def detect(self, image: np.ndarray, **kwargs):
         started = time.perf_counter()
         try:
-            return self.inner.detect(image)
+            return self.inner.detect(image, **kwargs)
         finally:
             self.seconds.append(time.perf_counter() - started)
 
@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--speech", default="espeak", help="espeak (offline) or none")
     parser.add_argument("--lang", default="ru")
+    parser.add_argument("--full-every", type=int, default=1,
+                        help="one frame in this many searched whole, the others the far band only")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -84,7 +86,7 @@ def main() -> None:
         player = AlertPlayer(speaker, args.lang, output=lambda samples, rate: True)  # silent: no sound device
         load = os.getloadavg()
         result = live(video, detector, Tracker(fps=info.fps), Announcer(detector.labels, fps=info.fps, lang=args.lang),
-                      lang=args.lang, show=lambda image: True, player=player)
+                      lang=args.lang, show=lambda image: True, player=player, full_every=args.full_every)
         player.close(wait=True)
     spoken = player.spoken
     latency = result.latency_ms()
@@ -105,7 +107,8 @@ def main() -> None:
                     "capture_to_alert_ms": round((s.queued - s.due) * 1000, 1),
                     "alert_to_sound_ms": round((s.started - s.queued) * 1000, 1), "behind_another": s.behind}
                    for s in spoken],
-        "threads": args.threads, "speech": args.speech, "load_average_1m_at_start": round(load[0], 2),
+        "threads": args.threads, "full_every": args.full_every, "model": str(args.model or "bundled"),
+        "speech": args.speech, "load_average_1m_at_start": round(load[0], 2),
         "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
     }
     print(f"{info.width}x{info.height} {info.fps:g} fps, {result.seconds:.1f} s: {result.summary()}")

@@ -335,3 +335,14 @@ def test_live_speaks_through_its_own_background_player(tmp_path, monkeypatch):
     assert [s.text for s in result.spoken] == ["sign 1_1", "sign 3_24_n60"]
     assert result.latency_ms()["alerts"] == 2
     assert "frames processed" in result.summary()
+
+
+@pytest.mark.parametrize(("full_every", "far_only"), [pytest.param(1, 0, id="all-whole"),
+                                                      pytest.param(2, 2, id="every-other-far-only")])
+def test_live_can_search_the_far_band_alone_between_whole_scans(tmp_path, full_every, far_only):
+    video = make_video(tmp_path / "v.mp4", n_frames=5, fps=25.0)
+    detector = FakeDetector(LABELS, two_signs(5))
+    result = live(video, detector, SteppedTracker(), FirstSightAnnouncer(LABELS, 25.0), show=Display(stop_after=4),
+                  player=FakePlayer(), full_every=full_every)
+    assert result.frames == detector.calls == 4
+    assert detector.far_only_calls == far_only
