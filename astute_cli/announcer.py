@@ -95,6 +95,21 @@ class Announcer:
         winner, _, _ = _tally(votes)
         return winner
 
+    def undecided(self, detections: Detections) -> np.ndarray:
+        """(N,) bool: the rows whose sign is still to be said, or its number still to be read (confirmed tracks
+        wide enough to vote, neither silent nor a plate): another look at them now decides them sooner."""
+        if detections.track_id is None:
+            return np.zeros(len(detections), bool)
+        out = np.zeros(len(detections), bool)
+        for i, (track, class_id) in enumerate(zip(detections.track_id, detections.class_id, strict=True)):
+            class_id = min(int(class_id), len(self.labels))
+            if track < 0 or self._silent[class_id] or detections.width[i] < self.min_width_px \
+                    or self.plates.is_plate(class_id):
+                continue
+            said = self._announced.get(int(track))
+            out[i] = said is None or (said[1] is None and signs.lookup(said[0]).value_kind is not None)
+        return out
+
     def update(self, detections: Detections, frame_index: int) -> list[Announcement]:
         """Record this frame's tracked detections; return the alerts that become due now."""
         if detections.track_id is None or not len(detections):

@@ -203,6 +203,8 @@ def build_stages(settings: Settings, fps: float):
 
     detector = _detector(settings.model, settings.conf, settings.threads)
     schedule = Schedule.at_rate(fps, settings.scan_fps, settings.full_every)
+    if not hasattr(detector, "describe_kept"):  # a one-stage model cannot look again at a box it did not find
+        schedule = replace(schedule, focus=False)
     return (detector, Tracker(fps=schedule.scan_fps(fps)),
             Announcer(detector.labels, fps=fps, lang=settings.lang, hfov_deg=settings.hfov_deg), schedule)
 

@@ -355,8 +355,12 @@ class TwoStageDetector:
     def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
         """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
         classifier calls background, lone plates and weak boxes are dropped."""
+        return self.describe_kept(image, boxes)[0]
+
+    def describe_kept(self, image: np.ndarray, boxes: Detections) -> tuple[Detections, np.ndarray]:
+        """:meth:`describe`, and which of the boxes it kept ((N,) bool), so that their track ids can follow."""
         if not len(boxes):
-            return Detections.empty()
+            return Detections.empty(), np.zeros(0, bool)
         label_probs = self.classifier.probabilities(image, boxes.xyxy)
         kind_probs = self.kind_map.collapse(label_probs)
         class_id = kind_probs.argmax(axis=1)
@@ -367,7 +371,7 @@ class TwoStageDetector:
         keep &= confidence >= self.min_confidence
         class_id, kind_probs, label_probs = class_id[keep], kind_probs[keep], label_probs[keep]
         value, value_conf = self._read(image, boxes.xyxy[keep], class_id, kind_probs, label_probs)
-        return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf)
+        return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf), keep
 
     def _read(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
               label_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -222,35 +222,56 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
                schedule: Schedule = EVERY_FRAME, gaps: bool = False
                ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
     """Yield (index, frame, tracked detections, new announcements) for every frame, in order: the product's core
-    loop. The detector, tracker and announcer see the schedule's scans only (the far band alone on its far-only
-    scans: ``detector.detect(frame, far_only=True)``); a frame between two scans is yielded
-    once the second is done, with the tracks' boxes moved between the two (``schedule.between``) and no
-    announcements.
+    loop. The detector, tracker and announcer see the schedule's scans (the far band alone on its far-only scans:
+    ``detector.detect(frame, far_only=True)``); a frame between two scans is yielded once the second is done, with
+    the tracks' boxes moved between the two (``schedule.between``). With ``schedule.focus``, the signs not yet said
+    are looked at again on the frames between scans (:func:`look_again`), and may be announced there.
 
     ``gaps``: tell the tracker how many frames passed since the previous scan (``update(detections, step)``), for a
     source that drops frames (live; the tracker made for the source's frame rate); otherwise each scan is one step.
     """
-    held: list[tuple[int, np.ndarray]] = []
-    last = Detections.empty()
+    held: list[tuple[int, np.ndarray, list[Announcement]]] = []
+    last, last_n = Detections.empty(), 0
     previous = None
     for n, (index, frame) in enumerate(source):
         if not schedule.is_scan(n):
-            held.append((index, frame))
+            new = look_again(frame, index, last, (n - last_n) / schedule.step, detector, tracker, announcer) \
+                if schedule.focus else []
+            held.append((index, frame, new))
             continue
         found = detector.detect(frame, far_only=True) if schedule.is_far_only(n) else detector.detect(frame)
         detections = tracker.update(found, index - previous) if gaps and previous is not None else tracker.update(found)
         previous = index
         new = announcer.update(detections, index)
         yield from _held_frames(held, last, detections)
-        held, last = [], detections
+        held, last, last_n = [], detections, n
         yield index, frame, detections, new
     yield from _held_frames(held, last, None)
 
 
-def _held_frames(held: list[tuple[int, np.ndarray]], before: Detections, after: Detections | None
-                 ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
-    for k, (index, frame) in enumerate(held, start=1):
-        yield index, frame, between(before, after, k / (len(held) + 1)), []
+def look_again(frame: np.ndarray, index: int, last: Detections, steps: float, detector, tracker, announcer
+               ) -> list[Announcement]:
+    """The announcements of a frame between scans: the last scan's signs not yet said (``announcer.undecided``),
+    classified and read again (``detector.describe_kept``) where the tracker expects them ``steps`` scans later."""
+    if not len(last) or last.track_id is None:
+        return []
+    pending = last.track_id[announcer.undecided(last)]
+    if not len(pending):
+        return []
+    expected = tracker.predict(steps)
+    rows = np.flatnonzero(np.isin(expected.track_id, pending))
+    if not len(rows):
+        return []
+    boxes = expected[rows]
+    boxes.confidence = np.array([last.confidence[last.track_id == t][0] for t in boxes.track_id], np.float32)
+    described, kept = detector.describe_kept(frame, boxes)
+    return announcer.update(described.with_tracks(boxes.track_id[kept]), index)
+
+
+def _held_frames(held: list[tuple[int, np.ndarray, list[Announcement]]], before: Detections,
+                 after: Detections | None) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+    for k, (index, frame, new) in enumerate(held, start=1):
+        yield index, frame, between(before, after, k / (len(held) + 1)), new
 
 
 def events_document(video: Path, info: VideoInfo, frame_count: int, announcements: list[Announcement],

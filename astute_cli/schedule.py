@@ -8,7 +8,9 @@ near, big and already tracked. So only one scan in every ``full_every`` searches
 far band alone (``detector.detect(frame, far_only=True)``), a third of the cost with the bundled model. The frames
 between are held until the next scan and drawn with each track's box moved linearly from its box at one scan to its
 box at the next, so the output keeps its own frame rate and its boxes move smoothly; a box the next
-scan did not find keeps its place until then. Alerts come from scans only, at the scan's own time.
+scan did not find keeps its place until then. Fewer views of a sign would mean a later alert, so on the frames
+between scans the signs not yet said (or whose number is not yet read) are looked at where the tracker expects them:
+the classifier and reader on those few boxes, at a fraction of a scan's cost (``focus``).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ DEFAULT_FULL_EVERY = 2
 @dataclass(frozen=True)
 class Schedule:
     """The detector runs on frames 0, ``step``, 2·``step``, … of the video (1: every frame); every ``full_every``-th
-    of these scans (from the first) searches the whole frame, the others the far band only (1: all whole)."""
+    of these scans (from the first) searches the whole frame, the others the far band only (1: all whole).
+    ``focus``: on the frames between scans, the signs not yet said are looked at again where the tracker expects
+    them (classifier and reader only, no search), so an alert is as early as with a scan of every frame."""
 
     step: int = 1
     full_every: int = 1
+    focus: bool = False
 
     def __post_init__(self) -> None:
         if self.step < 1 or self.full_every < 1:
@@ -42,7 +47,8 @@ class Schedule:
         0: every frame, each of the whole frame (the slow, thorough way)."""
         if not scan_fps or scan_fps <= 0 or video_fps <= 0:
             return cls(1, 1)
-        return cls(max(1, int(video_fps / scan_fps)), full_every)
+        step = max(1, int(video_fps / scan_fps))
+        return cls(step, full_every, focus=step > 1)
 
     def scan_fps(self, video_fps: float) -> float:
         """How many frames a second the detector, tracker and announcer see."""

@@ -32,9 +32,10 @@ class _Track:
     misses: int = 0
     track_id: int = -1
 
-    def predicted(self, step: int = 1) -> tuple[np.ndarray, float]:
-        """Centre and width expected ``step`` frames after the last update."""
-        inverse = 1.0 / self.width + self.inverse_rate * (self.misses + step)
+    def predicted(self, steps: float | None = None) -> tuple[np.ndarray, float]:
+        """Centre and width expected ``steps`` updates after the last one (default: at the next update)."""
+        steps = self.misses + 1 if steps is None else self.misses + steps
+        inverse = 1.0 / self.width + self.inverse_rate * steps
         width = 1.0 / inverse if inverse > 1.0 / (4.0 * self.width) else 4.0 * self.width
         return self.centre + self.slope * (width - self.width), width
 
@@ -99,6 +100,20 @@ class Tracker:
                 track_ids[d_index] = self._tracks[-1].track_id
         self._tracks = [t for t in self._tracks if t.misses <= self.lost_track_buffer]
         return detections.with_tracks(track_ids)
+
+    def predict(self, steps: float) -> Detections:
+        """Where the confirmed tracks seen at the last update are expected ``steps`` updates later (a fraction for
+        a frame between two updates): their boxes, ids and classes (confidence 1). The tracks are not changed."""
+        live = [t for t in self._tracks if t.track_id >= 0 and t.misses == 0]
+        if not live:
+            return Detections.empty().with_tracks(np.zeros(0, np.int64))
+        boxes = []
+        for track in live:
+            (cx, cy), width = track.predicted(steps)
+            height = width * track.aspect
+            boxes.append([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2])
+        return Detections(np.array(boxes, np.float32), np.ones(len(live), np.float32),
+                          np.array([t.class_id for t in live]), np.array([t.track_id for t in live]))
 
     def _new_id(self) -> int:
         self._next_id += 1

@@ -102,3 +102,24 @@ def test_a_wrong_alert_is_corrected_once_when_the_vote_settles_elsewhere(script,
 def test_correction_can_be_switched_off():
     script = [frame((1, 1, 0.5))] * 2 + [frame((1, 0, 0.9))] * 8
     assert len(run(Announcer(LABELS, fps=10, correct_votes=0), script)) == 1
+
+
+@pytest.mark.parametrize(
+    ("frames", "look", "expected"),
+    [
+        pytest.param([], frame((1, 0, 0.9)), [True], id="new-sign-undecided"),
+        pytest.param([frame((1, 0, 0.9))] * 3, frame((1, 0, 0.9)), [False], id="said-decided"),
+        pytest.param([], frame((-1, 0, 0.9)), [False], id="unconfirmed-track-not-looked-at"),
+        pytest.param([], frame((1, 3, 0.9)), [False], id="background-never"),
+        pytest.param([], frame((1, 0, 0.9), (2, 2, 0.9)), [True, True], id="two-signs"),
+    ],
+)
+def test_undecided_rows_are_the_signs_not_yet_said(frames, look, expected):
+    announcer = Announcer(LABELS, fps=25.0)
+    run(announcer, frames)
+    assert announcer.undecided(look).tolist() == expected
+
+
+def test_undecided_skips_boxes_too_small_to_vote():
+    small = Detections([[100, 100, 110, 110]], [0.9], [0], [1])
+    assert Announcer(LABELS, min_width_px=18).undecided(small).tolist() == [False]

@@ -14,6 +14,7 @@ from astute_cli.detector import (
 )
 from astute_cli.signs import is_mounted_plate
 from astute_cli.tiling import SIGN_ROI, parse_size, parse_zoom, tiles_for, zoom_strips
+from astute_cli.types import Detections
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
 
 
@@ -306,3 +307,23 @@ def test_far_only_runs_the_zoom_pass_alone(tmp_path, monkeypatch, zoom, far_only
     assert len(calls) == runs
     if far_only and zoom is None:
         assert found.xyxy.tolist() == [[39, 67, 41, 69]]  # the zoom pass's box, in frame pixels
+
+
+@pytest.mark.parametrize(
+    ("probs", "scores", "kept"),
+    [
+        pytest.param([0.1, 0.8, 0.1], [0.5, 0.9], [True, True], id="signs-kept"),
+        pytest.param([0.1, 0.1, 0.8], [0.5, 0.9], [False, False], id="background-dropped"),
+        pytest.param([0.1, 0.8, 0.1], [0.1, 0.9], [False, True], id="weak-box-dropped"),
+    ],
+)
+def test_describe_kept_says_which_boxes_it_kept(tmp_path, probs, scores, kept):
+    make_classifier_onnx(tmp_path / "c.onnx", probs, ["5_19_1", "3_24_n60", "background"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_min_confidence="0.2")
+    detector = load_detector(model, tile=0, reader=False)
+    boxes = Detections(np.float32([[4, 4, 20, 20], [30, 30, 50, 50]]), np.float32(scores), np.zeros(2))
+    described, keep = detector.describe_kept(np.zeros((64, 64, 3), np.uint8), boxes)
+    assert keep.tolist() == kept
+    assert described.xyxy.tolist() == boxes.xyxy[keep].tolist()
+    assert detector.describe(np.zeros((64, 64, 3), np.uint8), boxes).xyxy.tolist() == described.xyxy.tolist()

@@ -135,3 +135,36 @@ def test_run_stages_searches_the_far_band_alone_between_whole_scans(step, full_e
 )
 def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
     assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
+
+
+class Describing(FakeDetector):
+    """Finds the scripted boxes on scans; on a look again, calls every box it is given class 1, score as given."""
+
+    def __init__(self, labels, script):
+        super().__init__(labels, script)
+        self.looked = 0
+
+    def describe_kept(self, image, boxes):
+        self.looked += len(boxes)
+        return make_detections(boxes.xyxy, boxes.confidence, np.ones(len(boxes), np.int64)), np.ones(len(boxes), bool)
+
+
+@pytest.mark.parametrize(
+    ("focus", "alert_frame", "looked"),
+    [pytest.param(False, 10, 0, id="scans-only-alert-at-third-scan"),
+     pytest.param(True, 6, 1, id="focus-alert-between-scans")],
+)
+def test_focus_announces_between_scans(focus, alert_frame, looked):
+    from astute_cli.announcer import Announcer
+    from astute_cli.tracker import Tracker
+
+    step = 5
+    script = [make_detections([[100 + 2 * k, 100, 130 + 4 * k, 130 + 2 * k]], class_id=[1]) for k in range(6)]
+    detector = Describing(LABELS, script)
+    tracker, announcer = Tracker(fps=25 / step), Announcer(LABELS, fps=25.0)
+    source = ((i, np.zeros((8, 8, 3), np.uint8)) for i in range(30))
+    out = list(run_stages(source, detector, tracker, announcer, Schedule(step, focus=focus)))
+    alerts = [a for *_, new in out for a in new]
+    assert [(a.frame_index, a.sign) for a in alerts] == [(alert_frame, "3_24")]
+    assert [index for index, _, _, new in out if new] == [alert_frame]  # yielded with its own frame
+    assert detector.looked == looked  # looked again only until the sign was said

@@ -82,3 +82,30 @@ def test_distant_detections_are_not_matched():
     tracker.update(Detections(np.array([[100, 100, 120, 120]], np.float32), [0.9], [0]))
     out = tracker.update(Detections(np.array([[600, 300, 620, 320]], np.float32), [0.9], [0]))
     assert out.track_id.tolist() == [-1]
+
+
+def test_predict_follows_an_approaching_sign_between_updates():
+    frames = drive(60, 5, [(3.0, -1.0)])  # 5 updates a second
+    tracker = Tracker(fps=5)
+    for detections in frames[:6]:
+        tracker.update(detections)
+    truth_next = frames[6].xyxy[0]
+    for steps, expected in ((0.0, frames[5].xyxy[0]), (1.0, truth_next)):
+        predicted = tracker.predict(steps)
+        assert len(predicted) == 1 and predicted.track_id.tolist() == [1]
+        np.testing.assert_allclose(predicted.xyxy[0], expected, atol=2.0)
+    halfway = tracker.predict(0.5).xyxy[0]
+    assert frames[5].xyxy[0][2] < halfway[2] < truth_next[2]  # between the two, growing outward
+
+
+@pytest.mark.parametrize(
+    ("hits", "expected"),
+    [pytest.param(1, 0, id="unconfirmed-not-predicted"), pytest.param(3, 1, id="confirmed-predicted")],
+)
+def test_predict_gives_confirmed_tracks_seen_at_the_last_update(hits, expected):
+    tracker = Tracker(fps=5)
+    for detections in drive(60, 5, [(3.0, -1.0)])[:hits]:
+        tracker.update(detections)
+    assert len(tracker.predict(0.5)) == expected
+    tracker.update(Detections.empty())  # missed at the last update: not predicted
+    assert len(tracker.predict(0.5)) == 0
