@@ -24,7 +24,7 @@ from astute_cli.render import draw
 from astute_cli.report import check_writable, default_report_path, thumbnail_jpeg, write_report
 from astute_cli.schedule import EVERY_FRAME, Schedule, between
 from astute_cli.sink import VideoSink
-from astute_cli.source import frames, probe, timed_frames
+from astute_cli.source import probe, timed_frames
 from astute_cli.timing import Retimer, output_rate
 from astute_cli.types import Announcement, Detections, VideoInfo
 
@@ -219,14 +219,20 @@ def ended_early(frames_read: int, frames_expected: int, last_t: float, fps: floa
 
 
 def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tracker, announcer,
-               schedule: Schedule = EVERY_FRAME) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
+               schedule: Schedule = EVERY_FRAME, gaps: bool = False
+               ) -> Iterator[tuple[int, np.ndarray, Detections, list[Announcement]]]:
     """Yield (index, frame, tracked detections, new announcements) for every frame, in order: the product's core
     loop. The detector, tracker and announcer see the schedule's scans (the far band alone on its far-only scans:
     ``detector.detect(frame, far_only=True)``); a frame between two scans is yielded once the second is done, with
     the tracks' boxes moved between the two (``schedule.between``). With ``schedule.focus``, the signs not yet said
-    are looked at again on the frames between scans (:func:`look_again`), and may be announced there."""
+    are looked at again on the frames between scans (:func:`look_again`), and may be announced there.
+
+    ``gaps``: tell the tracker how many frames passed since the previous scan (``update(detections, step)``), for a
+    source that drops frames (live; the tracker made for the source's frame rate); otherwise each scan is one step.
+    """
     held: list[tuple[int, np.ndarray, list[Announcement]]] = []
     last, last_n = Detections.empty(), 0
+    previous = None
     for n, (index, frame) in enumerate(source):
         if not schedule.is_scan(n):
             new = look_again(frame, index, last, (n - last_n) / schedule.step, detector, tracker, announcer) \
@@ -234,7 +240,8 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
             held.append((index, frame, new))
             continue
         found = detector.detect(frame, far_only=True) if schedule.is_far_only(n) else detector.detect(frame)
-        detections = tracker.update(found)
+        detections = tracker.update(found, index - previous) if gaps and previous is not None else tracker.update(found)
+        previous = index
         new = announcer.update(detections, index)
         yield from _held_frames(held, last, detections)
         held, last, last_n = [], detections, n
@@ -304,37 +311,111 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+@dataclass
+class LiveResult(AnnotateResult):
+    """What a live run did: ``frames`` processed, ``dropped`` (not processed: newer ones came first), and the
+    alerts whose sound started (``spoken``: the player's list, ``speech.Spoken``, each with its latency from the
+    capture of the frame that made it to its sound; complete once the player is closed)."""
+
+    dropped: int = 0
+    spoken: list = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video that went by (frames processed and dropped) per second of work: 1 when it kept up."""
+        return (self.frames + self.dropped) / self.info.fps / self.seconds if self.info.fps > 0 < self.seconds else 0.0
+
+    def latency_ms(self) -> dict[str, float]:
+        """Capture-to-sound latency of the alerts said, in ms: ``p50``, ``p95``, ``max`` and ``alerts`` (count)."""
+        latencies = [s.latency_s * 1000 for s in self.spoken]
+        if not latencies:
+            return {"alerts": 0}
+        p50, p95 = np.percentile(latencies, [50, 95])
+        return {"alerts": len(latencies), "p50": float(p50), "p95": float(p95), "max": float(max(latencies))}
+
+    def summary(self) -> str:
+        """One line: frames processed and dropped, and the capture-to-sound latency of the alerts."""
+        line = f"{self.frames} frames processed, {self.dropped} dropped (newer ones came first)"
+        latency = self.latency_ms()
+        if latency["alerts"]:
+            line += (f"; capture to sound: median {latency['p50']:.0f} ms, 95th percentile {latency['p95']:.0f} ms "
+                     f"over {latency['alerts']} alerts")
+        return line
+
+
 def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
-         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute", vehicle: str = "car") -> AnnotateResult:
-    """Show the annotated video in a window while it is processed and speak alerts through the speakers.
+         hfov_deg: float = DEFAULT_HFOV_DEG, window: str = "Astute", vehicle: str = "car",
+         show: Callable[[np.ndarray], bool] | None = None, player=None, paced: bool | None = None,
+         full_every: int = 1) -> LiveResult:
+    """Work on a video as it comes: always on the newest frame (frames that arrive while one is processed are
+    dropped, never queued), boxes shown in a window, alerts spoken by a background player that never holds up
+    the loop.
 
-    ``source`` may be a file, a camera index or a stream URL. Press q or Esc to stop.
+    Args:
+        source: a camera index, a stream URL or a file; a file plays at its own rate, as a camera (``paced``).
+        detector, tracker, announcer: the stages (see :func:`annotate`); the tracker is told the frame gaps.
+        speaker: a speech.Speaker for the alerts, or None for no sound.
+        show: called with each annotated frame, returns False to stop (default: a window; q or Esc stops).
+        player: plays the alerts (``say(text, priority, due)``, ``close()``, ``spoken``; default: a
+            ``speech.AlertPlayer`` of ``speaker`` on the sound device).
+        paced: release a file's frames at their own rate (default: True for a file; a camera paces itself).
+        full_every: one frame processed in this many searches the whole frame, the others the far band only
+            (``schedule.Schedule``; 1: every one whole).
     """
-    import cv2
+    from astute_cli.source import LatestFrames
+    from astute_cli.speech import AlertPlayer
 
-    if not has_display():
-        raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
-    from astute_cli.speech import play
-
+    close_window: Callable[[], None] = lambda: None  # noqa: E731
+    if show is None:
+        if not has_display():
+            raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
+        show, close_window = _window(window)
     info = probe(source)
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []
     start, count = time.perf_counter(), 0
-    try:
-        for index, frame, detections, new in run_stages(frames(source, prefetch=2), detector, tracker, announcer):
-            overlay.update(new, index, index / info.fps)
+    with ExitStack() as stack:
+        stack.callback(close_window)
+        latest = stack.enter_context(LatestFrames(source, fps=info.fps, paced=paced))
+        owned = player is None and speaker is not None
+        if owned:
+            player = AlertPlayer(speaker, lang)
+            stack.callback(player.close)  # at once on an error or Ctrl-C
+        current = {}  # the frame the stages are on: its time and capture time
+
+        def newest() -> Iterator[tuple[int, np.ndarray]]:
+            for frame in latest:
+                current["frame"] = frame
+                yield frame.index, frame.image
+
+        scans = Schedule(1, full_every)
+        for _, image, detections, new in run_stages(newest(), detector, tracker, announcer, scans, gaps=True):
+            frame = current["frame"]
+            index = frame.index
+            overlay.update(new, index, frame.t)
             announcements += new
-            for a in sorted(new, key=lambda a: a.priority):
-                if speaker is not None:
-                    play(speaker.synthesize(a.text, lang), speaker.sample_rate)
-            cv2.imshow(window, draw(frame, detections, overlay.captions(detections, info.width),
-                                    overlay.speed_limit, overlay.banner(index / info.fps)))
-            count = index + 1
-            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+            if player is not None:
+                for a in sorted(new, key=lambda a: a.priority):
+                    player.say(a.text, a.priority, due=frame.captured)
+            count += 1
+            if not show(draw(image, detections, overlay.captions(detections, info.width), overlay.speed_limit,
+                             overlay.banner(frame.t))):
                 break
-    finally:
-        cv2.destroyAllWindows()
-    path = Path(str(source))
-    return AnnotateResult(path, None, None, info, count, time.perf_counter() - start, announcements,
-                          speed_limits=overlay.changes)
+        else:
+            if owned:
+                player.close(wait=True)  # the input ended: the alerts already due are still said
+        dropped = latest.dropped
+    return LiveResult(Path(str(source)), None, None, info, count, time.perf_counter() - start, announcements,
+                      speed_limits=overlay.changes, dropped=dropped, spoken=player.spoken if player is not None else [])
+
+
+def _window(name: str) -> tuple[Callable[[np.ndarray], bool], Callable[[], None]]:
+    """(show a frame in an OpenCV window: False once q or Esc is pressed, close the window)."""
+    import cv2
+
+    def show(image: np.ndarray) -> bool:
+        cv2.imshow(name, image)
+        return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
+
+    return show, cv2.destroyAllWindows

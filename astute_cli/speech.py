@@ -1,4 +1,4 @@
-"""Spoken alerts: the Speaker protocol, offline eSpeak NG (default), a phrase cache, the alert track.
+"""Spoken alerts: the Speaker protocol, offline eSpeak NG (default), a phrase cache, the alert track, live playback.
 
 A speaker turns a phrase into float32 mono samples in [-1, 1]. ``make_speaker()`` builds the default:
 eSpeak NG through ctypes (the library and voices ship in the ``espeakng-loader`` wheel, so nothing is
@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -398,3 +399,103 @@ def _play_subprocess(samples: np.ndarray, sample_rate: int) -> bool:
 def _remove_when_done(process: subprocess.Popen, path: Path) -> None:
     process.wait()
     path.unlink(missing_ok=True)
+
+
+@dataclass
+class Spoken:
+    """An alert the player started: its text, when it became due (``time.perf_counter()``; live: the capture time
+    of the frame that made it) and when its sound started."""
+
+    text: str
+    priority: int
+    due: float
+    started: float
+    queued: float = float("nan")  # when ``say`` was called
+    behind: bool = False  # it came while another alert was being said, and waited for it
+
+    @property
+    def latency_s(self) -> float:
+        return self.started - self.due
+
+
+class AlertPlayer:
+    """Speaks alerts on a background thread, so that the caller never waits for synthesis or sound: one at a time,
+    each after the previous one has ended plus ``gap_s``, the most urgent waiting alert first (then the earliest).
+
+    A speaker's error is raised again by the next ``say`` (or ``close``), never lost. ``spoken`` lists what started.
+
+    Args:
+        speaker: synthesises the phrases.
+        lang: ``ru`` or ``en``.
+        output: starts playing (samples, sample rate) without waiting, like :func:`play` (the default); a silent
+            sink (``lambda samples, rate: True``) measures timing without a sound device.
+        gap_s: silence between two alerts that follow each other.
+    """
+
+    def __init__(self, speaker: Speaker, lang: str = "ru", output=None, gap_s: float = ALERT_GAP_S) -> None:
+        self.speaker, self.lang, self.gap_s = speaker, lang, gap_s
+        self.output = play if output is None else output
+        self.spoken: list[Spoken] = []
+        self._waiting: list[tuple[int, int, str, float, float]] = []  # heap of (priority, order, text, due, queued)
+        self._order = 0
+        self._free_at = float("-inf")  # when the alert being said ends, plus the gap
+        self._error: BaseException | None = None
+        self._closing = self._drain = False
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="astute-alerts", daemon=True)
+        self._thread.start()
+
+    def say(self, text: str, priority: int = 5, due: float | None = None) -> None:
+        """Queue an alert and return at once; ``due``: when it was due (default: now)."""
+        self._raise()
+        with self._changed:
+            now = time.perf_counter()
+            heapq.heappush(self._waiting, (priority, self._order, text, now if due is None else due, now))
+            self._order += 1
+            self._changed.notify_all()
+
+    def close(self, wait: bool = False, timeout: float = 30.0) -> None:
+        """Stop the thread: at once (``wait=False``; what is queued is not said), or once the queued alerts have
+        started and the last has ended (``wait=True``, at most ``timeout`` seconds)."""
+        with self._changed:
+            self._closing, self._drain = True, wait
+            self._changed.notify_all()
+        if not wait:
+            self._stop.set()
+        self._thread.join(timeout=timeout if wait else 2.0)
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._raise()
+
+    def __enter__(self) -> AlertPlayer:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._changed:
+                    while not self._waiting and not self._closing:
+                        self._changed.wait(timeout=0.5)
+                    if not self._waiting or (self._closing and not self._drain):
+                        return
+                    priority, _, text, due, queued = heapq.heappop(self._waiting)
+                samples = self.speaker.synthesize(text, self.lang)
+                if self._stop.is_set():
+                    return
+                started = time.perf_counter()
+                self.output(samples, self.speaker.sample_rate)
+                self.spoken.append(Spoken(text, priority, due, started, queued, behind=queued < self._free_at))
+                self._free_at = started + len(samples) / self.speaker.sample_rate + self.gap_s
+                if self._stop.wait(self._free_at - time.perf_counter()):
+                    return
+        except Exception as error:  # raised again in the caller's thread by say() or close()
+            self._error = error

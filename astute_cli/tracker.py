@@ -73,19 +73,24 @@ class Tracker:
         self._tracks: list[_Track] = []
         self._next_id = 1
 
-    def update(self, detections: Detections) -> Detections:
-        """Match this frame's detections to tracks; returns them with ``track_id`` (-1: not yet confirmed)."""
-        pairs = self._assign(detections)
+    def update(self, detections: Detections, step: int = 1) -> Detections:
+        """Match this frame's detections to tracks; returns them with ``track_id`` (-1: not yet confirmed).
+
+        ``step``: frames since the previous update (more than 1 when frames in between were skipped or dropped),
+        so that motion and the lost-track buffer follow the video's time, not the count of updates.
+        """
+        step = max(1, int(step))
+        pairs = self._assign(detections, step)
         track_ids = np.full(len(detections), -1, np.int64)
         matched_tracks = set()
         for t_index, d_index in pairs:
             track = self._tracks[t_index]
-            self._correct(track, detections, d_index)
+            self._correct(track, detections, d_index, step)
             matched_tracks.add(t_index)
             track_ids[d_index] = track.track_id
         for t_index, track in enumerate(self._tracks):
             if t_index not in matched_tracks:
-                track.misses += 1
+                track.misses += step
         unmatched = sorted(set(range(len(detections))) - {d for _, d in pairs})
         for d_index in unmatched:
             centre, width, aspect = _measure(detections.xyxy[d_index])
@@ -114,11 +119,11 @@ class Tracker:
         self._next_id += 1
         return self._next_id - 1
 
-    def _assign(self, detections: Detections) -> list[tuple[int, int]]:
+    def _assign(self, detections: Detections, step: int = 1) -> list[tuple[int, int]]:
         """Greedy matching on the cost matrix, cheapest pairs first, within the gates."""
         if not self._tracks or not len(detections):
             return []
-        cost = self._costs(detections)
+        cost = self._costs(detections, step)
         pairs, used_t, used_d = [], set(), set()
         for flat in np.argsort(cost, axis=None):
             t, d = np.unravel_index(flat, cost.shape)
@@ -131,13 +136,13 @@ class Tracker:
             used_d.add(d)
         return pairs
 
-    def _costs(self, detections: Detections) -> np.ndarray:
+    def _costs(self, detections: Detections, step: int = 1) -> np.ndarray:
         measured = [_measure(b) for b in detections.xyxy]
         centres = np.array([m[0] for m in measured])
         widths = np.array([m[1] for m in measured])
         cost = np.full((len(self._tracks), len(detections)), np.inf)
         for t, track in enumerate(self._tracks):
-            centre, width = track.predicted()
+            centre, width = track.predicted(step)
             distance = np.hypot(*(centres - centre).T) / np.maximum(width, widths)
             scale = np.abs(np.log(widths / width))
             # a young track has no motion model yet: at low FPS its sign may have moved far, so widen its gates
@@ -147,9 +152,9 @@ class Tracker:
             cost[t, ok] = (distance + scale + class_penalty)[ok]
         return cost
 
-    def _correct(self, track: _Track, detections: Detections, d_index: int) -> None:
+    def _correct(self, track: _Track, detections: Detections, d_index: int, step: int = 1) -> None:
         centre, width, aspect = _measure(detections.xyxy[d_index])
-        frames = track.misses + 1
+        frames = track.misses + step
         rate = (1.0 / width - 1.0 / track.width) / frames
         slope = (centre - track.centre) / (width - track.width) if abs(width - track.width) > 0.5 else track.slope
         smooth = 1.0 if track.hits == 1 else 0.6

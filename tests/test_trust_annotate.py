@@ -328,7 +328,7 @@ _SLOW_ANNOTATE = """
 import sys, time
 import astute_cli.detector as detector
 run = detector.OnnxDetector.detect
-detector.OnnxDetector.detect = lambda self, image: (time.sleep(0.05), run(self, image))[1]
+detector.OnnxDetector.detect = lambda self, image, *args: (time.sleep(0.05), run(self, image, *args))[1]
 from astute_cli.cli import app
 app(sys.argv[1:], prog_name="astute")
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -89,7 +90,9 @@ def annotate_command(
             if report is not None and not no_report:
                 check_writable(report)
             speaker = None if no_voice else _make_speaker(voice)
-            detector, tracker, announcer, schedule = batch.build_stages(settings, info.fps)
+            # live scans the newest frame, as often as the CPU allows: its tracker counts the source's frames
+            stages = replace(settings, scan_fps=None) if live else settings
+            detector, tracker, announcer, schedule = batch.build_stages(stages, info.fps)
             if live:
                 result = pipeline.live(video, detector, tracker, announcer, speaker, lang.value, hfov,
                                        vehicle=vehicle.value)
@@ -212,3 +215,5 @@ def _print_summary(result) -> None:
                         soft_wrap=True)
     if result.report is not None:
         Console().print(f"report: {escape(str(result.report))}", highlight=False, soft_wrap=True)
+    if hasattr(result, "summary"):  # a live run
+        Console().print(escape(result.summary()), highlight=False, soft_wrap=True)
