@@ -356,7 +356,7 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
         detector, tracker, announcer: the stages (see :func:`annotate`); the tracker is told the frame gaps.
         speaker: a speech.Speaker for the alerts, or None for no sound.
         show: called with each annotated frame, returns False to stop (default: a window; q or Esc stops).
-        player: plays the alerts (``say(text, priority, due)``, ``close()``, ``spoken``; default: a
+        player: plays the alerts (``say(text, priority, due, key)``, ``close()``, ``spoken``; default: a
             ``speech.AlertPlayer`` of ``speaker`` on the sound device).
         paced: release a file's frames at their own rate (default: True for a file; a camera paces itself).
         full_every: one frame processed in this many searches the whole frame, the others the far band only
@@ -397,7 +397,7 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
             announcements += new
             if player is not None:
                 for a in sorted(new, key=lambda a: a.priority):
-                    player.say(a.text, a.priority, due=frame.captured)
+                    player.say(a.text, a.priority, due=frame.captured, key=a.track_id)
             count += 1
             if not show(draw(image, detections, overlay.captions(detections, info.width), overlay.speed_limit,
                              overlay.banner(frame.t))):

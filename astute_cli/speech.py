@@ -29,6 +29,7 @@ from astute_cli.files import atomic_path
 
 ESPEAK_RATE_WPM = 170
 ALERT_GAP_S = 0.2
+ALERT_MAX_WAIT_S = 4.0  # live: a sign announced ~1.5 s before it is passed is well behind the car 4 s after
 ENGINES = ("espeak", "gtts", "none")
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -430,12 +431,20 @@ class AlertPlayer:
         output: starts playing (samples, sample rate) without waiting, like :func:`play` (the default); a silent
             sink (``lambda samples, rate: True``) measures timing without a sound device.
         gap_s: silence between two alerts that follow each other.
+        max_wait_s: an alert still waiting this long after it was due is dropped, not said late (the sign is behind
+            the car by then); None: never dropped. ``dropped`` lists them.
+
+    An alert queued with the ``key`` of one still waiting (the same sign: its number completed, or corrected)
+    replaces it, so a sign is said once, as last known.
     """
 
-    def __init__(self, speaker: Speaker, lang: str = "ru", output=None, gap_s: float = ALERT_GAP_S) -> None:
-        self.speaker, self.lang, self.gap_s = speaker, lang, gap_s
+    def __init__(self, speaker: Speaker, lang: str = "ru", output=None, gap_s: float = ALERT_GAP_S,
+                 max_wait_s: float | None = ALERT_MAX_WAIT_S) -> None:
+        self.speaker, self.lang, self.gap_s, self.max_wait_s = speaker, lang, gap_s, max_wait_s
         self.output = play if output is None else output
         self.spoken: list[Spoken] = []
+        self.dropped: list[str] = []  # alerts that waited too long or were replaced
+        self._keys: dict[int, object] = {}  # order -> key of the alerts waiting
         self._waiting: list[tuple[int, int, str, float, float]] = []  # heap of (priority, order, text, due, queued)
         self._order = 0
         self._free_at = float("-inf")  # when the alert being said ends, plus the gap
@@ -446,11 +455,21 @@ class AlertPlayer:
         self._thread = threading.Thread(target=self._run, name="astute-alerts", daemon=True)
         self._thread.start()
 
-    def say(self, text: str, priority: int = 5, due: float | None = None) -> None:
-        """Queue an alert and return at once; ``due``: when it was due (default: now)."""
+    def say(self, text: str, priority: int = 5, due: float | None = None, key: object = None) -> None:
+        """Queue an alert and return at once; ``due``: when it was due (default: now); ``key``: the sign it is about
+        (a waiting alert with the same key is replaced by this one)."""
         self._raise()
         with self._changed:
             now = time.perf_counter()
+            if key is not None:
+                replaced = [item for item in self._waiting if self._keys.get(item[1]) == key]
+                if replaced:
+                    self.dropped += [item[2] for item in replaced]
+                    self._waiting = [item for item in self._waiting if item not in replaced]
+                    heapq.heapify(self._waiting)
+                    priority = min([priority] + [item[0] for item in replaced])
+                    due = min([now if due is None else due] + [item[3] for item in replaced])  # the sign's first
+                self._keys[self._order] = key
             heapq.heappush(self._waiting, (priority, self._order, text, now if due is None else due, now))
             self._order += 1
             self._changed.notify_all()
@@ -487,7 +506,11 @@ class AlertPlayer:
                         self._changed.wait(timeout=0.5)
                     if not self._waiting or (self._closing and not self._drain):
                         return
-                    priority, _, text, due, queued = heapq.heappop(self._waiting)
+                    priority, order, text, due, queued = heapq.heappop(self._waiting)
+                    self._keys.pop(order, None)
+                if self.max_wait_s is not None and time.perf_counter() - due > self.max_wait_s:
+                    self.dropped.append(text)
+                    continue
                 samples = self.speaker.synthesize(text, self.lang)
                 if self._stop.is_set():
                     return

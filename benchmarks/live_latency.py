@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from astute_cli.announcer import Announcer
+from astute_cli.batch import default_model
 from astute_cli.detector import load_detector
 from astute_cli.ffmpeg import ffmpeg_exe
 from astute_cli.paths import CLIPS_DIR
@@ -67,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=CLIPS_DIR / "demo.mp4")
     parser.add_argument("--loop", type=int, default=1, help="play the clip this many times in a row")
-    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--model", type=Path, default=None, help="default: what annotate runs (batch.default_model)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--speech", default="espeak", help="espeak (offline) or none")
     parser.add_argument("--lang", default="ru")
@@ -80,7 +81,7 @@ def main() -> None:
         os.environ.setdefault("ASTUTE_HOME", folder)  # a fresh phrase cache: synthesis is counted
         video = looped(args.video, args.loop, Path(folder))
         info = probe(video)
-        detector = TimedDetector(load_detector(args.model, threads=args.threads))
+        detector = TimedDetector(load_detector(args.model or default_model(), threads=args.threads))
         detector.inner.detect(np.zeros((info.height, info.width, 3), np.uint8))  # warm up, as before a camera opens
         speaker = make_speaker(args.speech)
         player = AlertPlayer(speaker, args.lang, output=lambda samples, rate: True)  # silent: no sound device
@@ -97,6 +98,7 @@ def main() -> None:
         "frames_processed": result.frames, "frames_dropped": result.dropped,
         "processed_fps": round(result.frames / result.seconds, 2) if result.seconds else 0.0,
         "alerts_made": len(result.announcements), "alerts_said": len(spoken),
+        "alerts_dropped": len(getattr(player, "dropped", [])),  # replaced by their sign's later alert, or stale
         "latency_ms": {k: round(v, 1) if isinstance(v, float) else v for k, v in latency.items()},
         "latency_ms_not_behind_another": percentiles([s.latency_s * 1000 for s in spoken if not s.behind]),
         "alerts_behind_another": sum(s.behind for s in spoken),
@@ -107,7 +109,7 @@ def main() -> None:
                     "capture_to_alert_ms": round((s.queued - s.due) * 1000, 1),
                     "alert_to_sound_ms": round((s.started - s.queued) * 1000, 1), "behind_another": s.behind}
                    for s in spoken],
-        "threads": args.threads, "full_every": args.full_every, "model": str(args.model or "bundled"),
+        "threads": args.threads, "full_every": args.full_every, "model": str(args.model or default_model()),
         "speech": args.speech, "load_average_1m_at_start": round(load[0], 2),
         "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
     }

@@ -222,6 +222,61 @@ def test_latency_runs_from_due_to_the_sound_start():
     assert spoken.latency_s == spoken.started - due
 
 
+def _busy_player(**kwargs) -> tuple[AlertPlayer, GatedSpeaker]:
+    """A player whose first alert ("busy") is being said, so that what is queued next waits."""
+    speaker = GatedSpeaker()
+    player = AlertPlayer(speaker, "ru", output=RecordingOutput(), gap_s=0.0, **kwargs)
+    player.say("busy", 9)
+    deadline = time.perf_counter() + 5.0
+    while player._waiting and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    return player, speaker
+
+
+@pytest.mark.parametrize(
+    ("queued", "spoken", "dropped"),
+    [
+        pytest.param([("limit", 3, 1), ("limit 3.5", 4, 1)], ["busy", "limit 3.5"], ["limit"],
+                     id="completion-replaces-its-waiting-alert"),
+        pytest.param([("limit", 3, 1), ("crossing", 5, 2)], ["busy", "limit", "crossing"], [],
+                     id="other-signs-both-said"),
+        pytest.param([("limit", 3, None), ("limit 3.5", 4, None)], ["busy", "limit", "limit 3.5"], [],
+                     id="no-key-never-replaced"),
+    ],
+)
+def test_an_alert_replaces_the_waiting_one_of_its_sign(queued, spoken, dropped):
+    player, speaker = _busy_player()
+    for text, priority, key in queued:
+        player.say(text, priority, key=key)
+    speaker.gate.set()
+    player.close(wait=True)
+    assert [s.text for s in player.spoken] == spoken
+    assert player.dropped == dropped
+
+
+def test_a_replacement_keeps_the_more_urgent_priority_and_the_first_due_time():
+    player, speaker = _busy_player(max_wait_s=None)
+    player.say("limit", 1, due=10.0, key=7)
+    player.say("other", 2)
+    player.say("limit 3.5", 4, due=11.0, key=7)
+    speaker.gate.set()
+    player.close(wait=True)
+    assert [(s.text, s.due) for s in player.spoken[1:2]] == [("limit 3.5", 10.0)]
+
+
+@pytest.mark.parametrize(
+    ("max_wait_s", "spoken"),
+    [pytest.param(1.0, ["busy"], id="stale-alert-dropped"), pytest.param(None, ["busy", "old"], id="never-dropped")],
+)
+def test_an_alert_that_waited_too_long_is_dropped(max_wait_s, spoken):
+    player, speaker = _busy_player(max_wait_s=max_wait_s)
+    player.say("old", 3, due=time.perf_counter() - 10.0)  # due 10 s ago
+    speaker.gate.set()
+    player.close(wait=True)
+    assert [s.text for s in player.spoken] == spoken
+    assert player.dropped == ([] if max_wait_s is None else ["old"])
+
+
 class BrokenSpeaker(FakeSpeaker):
     def synthesize(self, text: str, lang: str) -> np.ndarray:
         raise speech.SpeechError("no voice")
@@ -274,10 +329,12 @@ class FakePlayer:
 
     def __init__(self) -> None:
         self.said: list[tuple[str, int, float]] = []
+        self.keys: list = []
         self.spoken: list = []
 
-    def say(self, text: str, priority: int = 5, due: float | None = None) -> None:
+    def say(self, text: str, priority: int = 5, due: float | None = None, key: object = None) -> None:
         self.said.append((text, priority, due))
+        self.keys.append(key)
 
 
 class Display:
