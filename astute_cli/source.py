@@ -3,7 +3,6 @@ only ever the newest frame, the rest dropped, for live work (``LatestFrames``)."
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -14,6 +13,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from astute_cli.background import ahead
 from astute_cli.types import VideoInfo
 
 SUPPORTED_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".ts", ".mts", ".flv", ".wmv", ".mpg",
@@ -67,41 +67,10 @@ def timed_frames(src: str | Path | int, prefetch: int = 8, fps: float = 25.0
     one (or one not after the previous frame's) is placed ``1 / fps`` after the previous frame, and a clock that
     starts far from 0 (a stream's) is counted from the first frame.
     """
-    cap = _capture(src)
-    if not cap.isOpened():
-        raise ValueError(f"Cannot open video: {src!s}")
-    buffer: queue.Queue = queue.Queue(maxsize=max(prefetch, 1))
-    stop = threading.Event()
-
-    def put(item: tuple[float, np.ndarray] | None) -> None:
-        while not stop.is_set():  # once stop is set the consumer has gone: drop the item
-            try:
-                buffer.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def decode() -> None:
-        try:
-            while not stop.is_set():
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                put((cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, frame))
-        finally:
-            cap.release()
-            put(None)
-
-    thread = threading.Thread(target=decode, name="astute-decode", daemon=True)
-    thread.start()
-    try:
-        clock = _Clock(fps)
-        while (item := buffer.get()) is not None:
-            t, frame = item
-            yield clock.index, clock.time(t), frame
-    finally:
-        stop.set()
-        thread.join(timeout=2.0)
+    clock = _Clock(fps)
+    with closing(ahead(_decoded(src), prefetch, name="astute-decode")) as decoded:
+        for raw_t, frame in decoded:
+            yield clock.index, clock.time(raw_t), frame
 
 
 class _Clock:
