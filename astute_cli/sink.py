@@ -31,10 +31,13 @@ class VideoSink:
         path: the MP4 to make; it appears only when the block ends without an exception.
         info: size and frame rate of the frames that will be written.
         crf: x264 quality; bigger makes smaller files of lower quality.
-        preset: x264 speed preset; slower presets compress better and cost more CPU.
+        preset: x264 speed preset; slower presets compress better and cost more CPU. ``ultrafast``: encoding is the
+            biggest cost after detection, and this one halves it (720p annotate 1.05x -> 1.28x real time on 2 cores)
+            for files about 1.6x as big as ``superfast``'s at the same quality setting (benchmarks/README.md,
+            "Real time").
     """
 
-    def __init__(self, path: str | Path, info: VideoInfo, crf: int = 23, preset: str = "superfast") -> None:
+    def __init__(self, path: str | Path, info: VideoInfo, crf: int = 23, preset: str = "ultrafast") -> None:
         self.path = Path(path)
         self.info = info
         self.crf = crf

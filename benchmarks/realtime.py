@@ -108,10 +108,13 @@ def peak_rss_mb() -> float:
     return 0.0
 
 
-def speed_run(video: Path, setting: str, threads: int | None) -> dict:
-    """One annotate run with the stages timed (run in a fresh process)."""
+def speed_run(video: Path, setting: str, threads: int | None, preset: str | None = None) -> dict:
+    """One annotate run with the stages timed (run in a fresh process); ``preset``: x264's, instead of the sink's."""
     from astute_cli import batch, pipeline
     from astute_cli.sink import VideoSink
+
+    if preset:
+        VideoSink.__init__.__defaults__ = (VideoSink.__init__.__defaults__[0], preset)
     from astute_cli.source import probe
     from astute_cli.speech import make_speaker
 
@@ -146,7 +149,7 @@ def speed_run(video: Path, setting: str, threads: int | None) -> dict:
         "ms_per_frame": {stage: round(1000 * seconds.get(stage, 0.0) / frames, 2) for stage in STAGES},
         "ffmpeg_cpu_ms_per_frame": round(1000 * (after.ru_utime + after.ru_stime - children.ru_utime
                                                   - children.ru_stime) / frames, 2),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1), "x264_preset": preset or "the sink's default",
     }
 
 
@@ -225,10 +228,11 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--preset", default=None, help="x264 preset of the output (default: the sink's)")
     parser.add_argument("--one", nargs=2, metavar=("VIDEO", "SETTING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(speed_run(Path(args.one[0]), args.one[1], args.threads)))
+        print(json.dumps(speed_run(Path(args.one[0]), args.one[1], args.threads, args.preset)))
         return
     report: dict = {"command": "python benchmarks/realtime.py " + " ".join(sys.argv[1:]),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores", "threads": args.threads or "all"}
@@ -241,6 +245,8 @@ def main() -> None:
                     command = [sys.executable, __file__, "--one", str(video), setting]
                     if args.threads:
                         command += ["--threads", str(args.threads)]
+                    if args.preset:
+                        command += ["--preset", args.preset]
                     run = json.loads(subprocess.run(command, check=True, capture_output=True, text=True
                                                     ).stdout.strip().splitlines()[-1])
                     print(json.dumps(run), flush=True)
