@@ -363,7 +363,7 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
             (``schedule.Schedule``; 1: every one whole).
     """
     from astute_cli.source import LatestFrames
-    from astute_cli.speech import AlertPlayer
+    from astute_cli.speech import AlertPlayer, warm_up
 
     close_window: Callable[[], None] = lambda: None  # noqa: E731
     if show is None:
@@ -371,6 +371,8 @@ def live(source: str | Path | int, detector: Detector, tracker, announcer, speak
             raise ValueError("No display: --live needs a window (set DISPLAY), or annotate to a file instead")
         show, close_window = _window(window)
     info = probe(source)
+    if speaker is not None and player is None:
+        warm_up(speaker, lang)  # before the first frame, not on the first alert
     overlay = Overlay(list(detector.labels), lang=lang, hfov_deg=hfov_deg,
                       label_of=getattr(announcer, "label_of", None), limits=SpeedLimit(vehicle))
     announcements: list[Announcement] = []

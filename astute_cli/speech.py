@@ -29,6 +29,7 @@ from astute_cli.files import atomic_path
 
 ESPEAK_RATE_WPM = 170
 ALERT_GAP_S = 0.2
+WARM_UP = {"ru": "Внимание", "en": "Attention"}  # synthesised to no one before live work starts (``warm_up``)
 ALERT_MAX_WAIT_S = 4.0  # live: a sign announced ~1.5 s before it is passed is well behind the car 4 s after
 ENGINES = ("espeak", "gtts", "none")
 
@@ -417,6 +418,12 @@ class Spoken:
     @property
     def latency_s(self) -> float:
         return self.started - self.due
+
+
+def warm_up(speaker: Speaker, lang: str) -> None:
+    """Synthesise a short phrase now: an engine's first phrase loads its voice (about 0.5 s with espeak-ng), which
+    live work must not pay on its first alert."""
+    speaker.synthesize(WARM_UP.get(lang, WARM_UP["en"]), lang)
 
 
 class AlertPlayer:

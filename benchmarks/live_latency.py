@@ -29,7 +29,7 @@ from astute_cli.ffmpeg import ffmpeg_exe
 from astute_cli.paths import CLIPS_DIR
 from astute_cli.pipeline import live
 from astute_cli.source import probe
-from astute_cli.speech import AlertPlayer, make_speaker
+from astute_cli.speech import AlertPlayer, make_speaker, warm_up
 from astute_cli.tracker import Tracker
 
 
@@ -84,6 +84,7 @@ def main() -> None:
         detector = TimedDetector(load_detector(args.model or default_model(), threads=args.threads))
         detector.inner.detect(np.zeros((info.height, info.width, 3), np.uint8))  # warm up, as before a camera opens
         speaker = make_speaker(args.speech)
+        warm_up(speaker, args.lang)  # as live() does with its own player, before the first frame
         player = AlertPlayer(speaker, args.lang, output=lambda samples, rate: True)  # silent: no sound device
         load = os.getloadavg()
         result = live(video, detector, Tracker(fps=info.fps), Announcer(detector.labels, fps=info.fps, lang=args.lang),

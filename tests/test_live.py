@@ -387,7 +387,8 @@ def test_live_speaks_through_its_own_background_player(tmp_path, monkeypatch):
     speaker = FakeSpeaker()
     result = live(video, FakeDetector(LABELS, two_signs(5)), SteppedTracker(), FirstSightAnnouncer(LABELS, 25.0),
                   speaker=speaker, show=Display())
-    assert [text for text, _ in speaker.said] == ["sign 1_1", "sign 3_24_n60"]  # said before live returned
+    # the voice warmed up before the first frame, then the alerts, said before live returned
+    assert [text for text, _ in speaker.said] == ["Внимание", "sign 1_1", "sign 3_24_n60"]
     assert len(played.played) == 2
     assert [s.text for s in result.spoken] == ["sign 1_1", "sign 3_24_n60"]
     assert result.latency_ms()["alerts"] == 2
@@ -403,3 +404,10 @@ def test_live_can_search_the_far_band_alone_between_whole_scans(tmp_path, full_e
                   player=FakePlayer(), full_every=full_every)
     assert result.frames == detector.calls == 4
     assert detector.far_only_calls == far_only
+
+
+def test_warm_up_synthesises_a_phrase_in_the_language():
+    speaker = FakeSpeaker()
+    speech.warm_up(speaker, "ru")
+    speech.warm_up(speaker, "en")
+    assert speaker.said == [("Внимание", "ru"), ("Attention", "en")]
