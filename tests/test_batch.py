@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from astute_cli.batch import Job, find_videos, plan_jobs
+from astute_cli.batch import Job, Settings, build_stages, find_videos, plan_jobs
 from astute_cli.cli import app
 from tests.conftest import make_video
 
@@ -137,7 +137,7 @@ def test_two_workers_annotate_two_videos_into_an_output_folder(tmp_path, tiny_mo
 
 @pytest.mark.slow
 def test_parallel_workers_report_progress_and_results(tmp_path, tiny_model):
-    from astute_cli.batch import Settings, run_jobs
+    from astute_cli.batch import run_jobs
 
     jobs = plan_jobs([good(tmp_path / "a.mp4"), junk(tmp_path / "b.mp4"), good(tmp_path / "c.mp4")])
     frames, results = [], []
@@ -183,3 +183,22 @@ def test_annotate_errors_are_one_line(tmp_path, tiny_model, args, message):
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("*.astute.*")) and not list(tmp_path.rglob("index.html"))
+
+
+@pytest.mark.parametrize(
+    ("two_stage", "scan_fps", "step", "focus"),
+    [
+        pytest.param(True, 5.0, 5, True, id="two-stage-looks-again-between-scans"),
+        pytest.param(False, 5.0, 5, False, id="one-stage-cannot-look-again"),
+        pytest.param(True, None, 1, False, id="every-frame"),
+    ],
+)
+def test_build_stages_fits_the_schedule_to_the_model(tmp_path, tiny_model, two_stage, scan_fps, step, focus):
+    from tests.onnx_factories import make_detector_onnx
+
+    model = tiny_model if two_stage else make_detector_onnx(tmp_path / "one.onnx", [[40, 30, 24, 24, 0.8]], ["sign"],
+                                                            imgsz=(64, 64), astute_tile="64")
+    _, tracker, announcer, schedule = build_stages(Settings(model=str(model), scan_fps=scan_fps), 25.0)
+    assert (schedule.step, schedule.focus) == (step, focus)
+    assert tracker.fps == pytest.approx(25.0 / step)  # the tracker counts scans, the announcer video frames
+    assert announcer.fps == 25.0
