@@ -451,8 +451,8 @@ class AlertPlayer:
         self.output = play if output is None else output
         self.spoken: list[Spoken] = []
         self.dropped: list[str] = []  # alerts that waited too long or were replaced
-        self._keys: dict[int, object] = {}  # order -> key of the alerts waiting
-        self._waiting: list[tuple[int, int, str, float, float]] = []  # heap of (priority, order, text, due, queued)
+        # heap of (priority, order, text, due, queued, key); order is unique, so the key is never compared
+        self._waiting: list[tuple[int, int, str, float, float, object]] = []
         self._order = 0
         self._free_at = float("-inf")  # when the alert being said ends, plus the gap
         self._error: BaseException | None = None
@@ -469,15 +469,14 @@ class AlertPlayer:
         with self._changed:
             now = time.perf_counter()
             if key is not None:
-                replaced = [item for item in self._waiting if self._keys.get(item[1]) == key]
+                replaced = [item for item in self._waiting if item[5] == key]
                 if replaced:
                     self.dropped += [item[2] for item in replaced]
-                    self._waiting = [item for item in self._waiting if item not in replaced]
+                    self._waiting = [item for item in self._waiting if item[5] != key]
                     heapq.heapify(self._waiting)
                     priority = min([priority] + [item[0] for item in replaced])
                     due = min([now if due is None else due] + [item[3] for item in replaced])  # the sign's first
-                self._keys[self._order] = key
-            heapq.heappush(self._waiting, (priority, self._order, text, now if due is None else due, now))
+            heapq.heappush(self._waiting, (priority, self._order, text, now if due is None else due, now, key))
             self._order += 1
             self._changed.notify_all()
 
@@ -513,8 +512,7 @@ class AlertPlayer:
                         self._changed.wait(timeout=0.5)
                     if not self._waiting or (self._closing and not self._drain):
                         return
-                    priority, order, text, due, queued = heapq.heappop(self._waiting)
-                    self._keys.pop(order, None)
+                    priority, _, text, due, queued, _ = heapq.heappop(self._waiting)
                 if self.max_wait_s is not None and time.perf_counter() - due > self.max_wait_s:
                     self.dropped.append(text)
                     continue
