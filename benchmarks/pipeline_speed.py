@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import tempfile
 import threading
 import time
@@ -21,34 +20,11 @@ from pathlib import Path
 
 from astute_cli.announcer import Announcer
 from astute_cli.detector import load_detector
-from astute_cli.ffmpeg import ffmpeg_exe
-from astute_cli.paths import CLIPS_DIR
+from astute_cli.eval.speed import looped_demo, peak_rss_mb, rss_mb
 from astute_cli.pipeline import annotate
 from astute_cli.source import frames, probe
 from astute_cli.speech import make_speaker
 from astute_cli.tracker import Tracker
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def make_input(seconds: float, height: int, folder: Path) -> Path:
-    out = folder / f"loop-{height}p.mp4"
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
-                    "-i", str(CLIPS_DIR / "demo.mp4"), "-t", str(seconds), "-vf", f"scale=-2:{height}",
-                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(out)], check=True)
-    return out
 
 
 def main() -> None:
@@ -61,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        video = make_input(args.seconds, args.height, Path(tmp))
+        video = looped_demo(args.seconds, args.height, Path(tmp))
         info = probe(video)
         detector = load_detector(args.model, threads=args.threads)
 

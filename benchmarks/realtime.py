@@ -31,6 +31,8 @@ from contextlib import closing
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from astute_cli.eval.speed import looped_demo, peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 FP32 = ROOT / "astute_cli" / "models" / "detector.onnx"
 INT8 = ROOT / "astute_cli" / "models" / "detector.int8.onnx"
@@ -46,17 +48,6 @@ SPEED_SETTINGS = ["before: FP32, every frame", "INT8, 5 scans/s, all whole",
                   "after: INT8, 5 scans/s, every 2nd whole, focus"]
 STAGES = ["decode (wait)", "detect", "classify + read", "track", "announce", "draw", "encode (wait)",
           "alerts audio", "mux"]
-
-
-def make_input(seconds: float, height: int, fps: float, folder: Path) -> Path:
-    from astute_cli.ffmpeg import ffmpeg_exe
-    from astute_cli.paths import CLIPS_DIR
-
-    out = folder / f"loop-{height}p{fps:g}.mp4"
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
-                    "-i", str(CLIPS_DIR / "demo.mp4"), "-t", str(seconds), "-vf", f"scale=-2:{height},fps={fps:g}",
-                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(out)], check=True)
-    return out
 
 
 class Stopwatch:
@@ -99,13 +90,6 @@ class Stopwatch:
                 self.inner.close()
 
         setattr(owner, name, Timed)
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def speed_run(video: Path, setting: str, threads: int | None, preset: str | None = None) -> dict:
@@ -240,7 +224,7 @@ def main() -> None:
         report["speed"] = []
         with tempfile.TemporaryDirectory() as tmp:
             for height, fps in ((720, 25.0), (1080, 30.0)):
-                video = make_input(args.seconds, height, fps, Path(tmp))
+                video = looped_demo(args.seconds, height, Path(tmp), fps)
                 for setting in SPEED_SETTINGS:
                     command = [sys.executable, __file__, "--one", str(video), setting]
                     if args.threads:

@@ -14,6 +14,37 @@ from astute_cli.eval.groundtruth import read_checked_coco
 from astute_cli.eval.results import SpeedMetrics
 
 
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's memory in MB from /proc/self/status: resident now (``VmRSS``) or at its peak (``VmHWM``);
+    0 where there is no /proc."""
+    status = Path("/proc/self/status")
+    for line in status.read_text().splitlines() if status.is_file() else []:
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (``VmHWM``)."""
+    return rss_mb("VmHWM")
+
+
+def looped_demo(seconds: float, height: int, folder: Path, fps: float | None = None) -> Path:
+    """The bundled demo clip looped to ``seconds``, scaled to ``height`` (and converted to ``fps``), in ``folder``:
+    a speed benchmark's input of any length and size."""
+    import subprocess
+
+    from astute_cli.ffmpeg import ffmpeg_exe
+    from astute_cli.paths import CLIPS_DIR
+
+    out = folder / f"loop-{height}p{'' if fps is None else f'{fps:g}'}.mp4"
+    scale = f"scale=-2:{height}" + ("" if fps is None else f",fps={fps:g}")
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
+                    "-i", str(CLIPS_DIR / "demo.mp4"), "-t", str(seconds), "-vf", scale,
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(out)], check=True)
+    return out
+
+
 @dataclass
 class Timer:
     frames: int = 0
