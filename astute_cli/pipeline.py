@@ -328,10 +328,15 @@ class LiveResult(AnnotateResult):
     def latency_ms(self) -> dict[str, float]:
         """Capture-to-sound latency of the alerts said, in ms: ``p50``, ``p95``, ``max`` and ``alerts`` (count)."""
         latencies = [s.latency_s * 1000 for s in self.spoken]
-        if not latencies:
-            return {"alerts": 0}
-        p50, p95 = np.percentile(latencies, [50, 95])
-        return {"alerts": len(latencies), "p50": float(p50), "p95": float(p95), "max": float(max(latencies))}
+        return {"alerts": len(latencies), **spread(latencies)}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """``p50``, ``p95`` and ``max`` of some timings ({} for none)."""
+    if not values:
+        return {}
+    p50, p95 = np.percentile(values, [50, 95])
+    return {"p50": float(p50), "p95": float(p95), "max": float(max(values))}
 
     def summary(self) -> str:
         """One line: frames processed and dropped, and the capture-to-sound latency of the alerts."""

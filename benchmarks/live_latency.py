@@ -27,7 +27,7 @@ from astute_cli.batch import default_model
 from astute_cli.detector import load_detector
 from astute_cli.ffmpeg import ffmpeg_exe
 from astute_cli.paths import CLIPS_DIR
-from astute_cli.pipeline import live
+from astute_cli.pipeline import live, spread
 from astute_cli.source import probe
 from astute_cli.speech import AlertPlayer, make_speaker, warm_up
 from astute_cli.tracker import Tracker
@@ -58,10 +58,7 @@ def looped(video: Path, times: int, folder: Path) -> Path:
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    p50, p95 = np.percentile(values, [50, 95])
-    return {"p50": round(float(p50), 1), "p95": round(float(p95), 1), "max": round(float(max(values)), 1)}
+    return {k: round(v, 1) for k, v in spread(values).items()}
 
 
 def main() -> None:
