@@ -330,14 +330,6 @@ class LiveResult(AnnotateResult):
         latencies = [s.latency_s * 1000 for s in self.spoken]
         return {"alerts": len(latencies), **spread(latencies)}
 
-
-def spread(values: list[float]) -> dict[str, float]:
-    """``p50``, ``p95`` and ``max`` of some timings ({} for none)."""
-    if not values:
-        return {}
-    p50, p95 = np.percentile(values, [50, 95])
-    return {"p50": float(p50), "p95": float(p95), "max": float(max(values))}
-
     def summary(self) -> str:
         """One line: frames processed and dropped, and the capture-to-sound latency of the alerts."""
         line = f"{self.frames} frames processed, {self.dropped} dropped (newer ones came first)"
@@ -346,6 +338,14 @@ def spread(values: list[float]) -> dict[str, float]:
             line += (f"; capture to sound: median {latency['p50']:.0f} ms, 95th percentile {latency['p95']:.0f} ms "
                      f"over {latency['alerts']} alerts")
         return line
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """``p50``, ``p95`` and ``max`` of some timings ({} for none)."""
+    if not values:
+        return {}
+    p50, p95 = np.percentile(values, [50, 95])
+    return {"p50": float(p50), "p95": float(p95), "max": float(max(values))}
 
 
 def live(source: str | Path | int, detector: Detector, tracker, announcer, speaker=None, lang: str = "ru",
