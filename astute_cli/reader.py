@@ -46,7 +46,20 @@ CROPS: dict[str, tuple[Region, ...]] = {
     "8_1": ((0.02, 0.04, 0.98, 0.96),),
     "8_2": ((0.08, 0.04, 0.92, 0.96),),
 }
-"""Where each kind prints its value, as strips of the detector's box."""
+"""Where each kind prints its value, as strips of the detector's box (GOST R 52290's layout)."""
+
+ONE_LINE: dict[str, tuple[Region, ...]] = {
+    # heights and widths also stand on the road with the unit on the number's line ("3,8 м"), the older layout
+    "3_13": ((0.1, 0.3, 0.9, 0.7),),
+    "3_14": ((0.18, 0.3, 0.82, 0.7),),
+}
+"""A second place some kinds print their value; the reader reads both and keeps the surer reading."""
+
+
+def layouts(code: str) -> tuple[tuple[Region, ...], ...]:
+    """The strip sets a sign of kind ``code`` may print its value in: GOST's first, then ``ONE_LINE``'s."""
+    kind = kind_of(code)
+    return (CROPS[kind], ONE_LINE[kind]) if kind in ONE_LINE else (CROPS[kind],)
 
 
 
@@ -79,7 +92,8 @@ def parse_value(text: str, code: str) -> tuple[float | None, str | None]:
     return value, unit
 
 
-def crop(image: np.ndarray, xyxy: np.ndarray, code: str, input_hw: tuple[int, int] = INPUT_HW) -> np.ndarray:
+def crop(image: np.ndarray, xyxy: np.ndarray, code: str, input_hw: tuple[int, int] = INPUT_HW,
+         strips: tuple[Region, ...] | None = None) -> np.ndarray:
     """The reader's input for one box: the kind's value strips, grey, side by side, resized to ``input_hw``.
 
     Args:
@@ -87,6 +101,7 @@ def crop(image: np.ndarray, xyxy: np.ndarray, code: str, input_hw: tuple[int, in
         xyxy: (4,) the sign's box in pixels.
         code: the sign's GOST code (its kind picks the strips).
         input_hw: the model's input height and width.
+        strips: one of ``layouts(code)`` (default: the first, GOST's).
 
     Returns:
         (h, w) uint8 grey crop.
@@ -103,12 +118,12 @@ def crop(image: np.ndarray, xyxy: np.ndarray, code: str, input_hw: tuple[int, in
     x1, y1, x2, y2 = x1 - left, y1 - top, x2 - left, y2 - top
     bw, bh = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
     h, w = input_hw
-    strips = []
-    for fx1, fy1, fx2, fy2 in CROPS[kind_of(code)]:
+    pieces = []
+    for fx1, fy1, fx2, fy2 in strips or layouts(code)[0]:
         sw, sh = (fx2 - fx1) * bw, (fy2 - fy1) * bh
         out_w = max(4, round(h * sw / sh))
-        strips.append(_warp(grey, (x1 + fx1 * bw, y1 + fy1 * bh, sw, sh), (h, out_w)))
-    joined = np.hstack(strips) if len(strips) > 1 else strips[0]
+        pieces.append(_warp(grey, (x1 + fx1 * bw, y1 + fy1 * bh, sw, sh), (h, out_w)))
+    joined = np.hstack(pieces) if len(pieces) > 1 else pieces[0]
     return cv2.resize(joined, (w, h), interpolation=cv2.INTER_AREA if joined.shape[1] > w else cv2.INTER_LINEAR)
 
 
@@ -185,10 +200,21 @@ class ValueReader:
             raise ValueError(f"{len(xyxy)} boxes but {len(codes)} sign codes")
         if not len(xyxy):
             return []
-        batch = np.stack([crop(image, box, code, self.input_hw) for box, code in zip(xyxy, codes, strict=True)])
-        probs = self.session.run(None, {self.input_name: normalise(batch)})[0]
-        readings = []
-        for (text, confidence), code in zip(ctc_decode(probs, self.charset), codes, strict=True):
-            value, unit = parse_value(text, code)
-            readings.append(Reading(text=text, value=value, unit=unit, confidence=float(confidence)))
-        return readings
+        owner, crops = [], []
+        for i, (box, code) in enumerate(zip(xyxy, codes, strict=True)):
+            for strips in layouts(code):
+                owner.append(i)
+                crops.append(crop(image, box, code, self.input_hw, strips))
+        probs = self.session.run(None, {self.input_name: normalise(np.stack(crops))})[0]
+        readings: list[Reading | None] = [None] * len(codes)
+        for i, (text, confidence) in zip(owner, ctc_decode(probs, self.charset), strict=True):
+            value, unit = parse_value(text, codes[i])
+            reading = Reading(text=text, value=value, unit=unit, confidence=float(confidence))
+            if readings[i] is None or _surer(reading, readings[i]):
+                readings[i] = reading
+        return readings  # type: ignore[return-value]
+
+
+def _surer(a: Reading, b: Reading) -> bool:
+    """Whether reading ``a`` of a sign beats ``b`` (another layout's): a plausible value first, then confidence."""
+    return (a.value is not None, a.confidence) > (b.value is not None, b.confidence)

@@ -114,13 +114,8 @@ def _stream(seed: int, batch: int, held_out: tuple[str, ...]):
 
 
 def _draw(rng: np.random.Generator, n: int, held_out: tuple[str, ...]):
-    crops, texts = [], []
-    for _ in range(n):
-        code = values.KINDS[int(rng.integers(len(values.KINDS)))]
-        text = values.sample_text(code, rng, held_out)
-        crops.append(values.sample(code, text, values.sample_width(rng), rng))
-        texts.append(text)
-    return reader.normalise(np.stack(crops)), texts
+    crops, texts, _ = values.make_batch(n, rng, held_out=held_out)
+    return reader.normalise(crops), texts
 
 
 def encode(texts: list[str], charset: str = reader.CHARSET) -> tuple[np.ndarray, np.ndarray]:

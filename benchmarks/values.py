@@ -17,6 +17,7 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -47,17 +48,24 @@ SHOWCASE: dict[str, tuple[str, ...]] = {
 
 
 def make_set(seed: int, per_bucket: int, showcase_per_bucket: int) -> list[dict]:
-    """The benchmark's crops: each kind at every width bucket, values drawn from ``TRUTHS``, plus the showcase."""
+    """The benchmark's signs: each kind at every width bucket, values drawn from ``TRUTHS``, plus the showcase; kinds
+    with a one-line layout (``synth.values.ONE_LINE``: "3,8 м") get as many again in it, big and small print."""
     rng = np.random.default_rng(seed)
     items = []
     for code in values.KINDS:
+        layouts = (0, *range(1, len(values.ONE_LINE.get(code, ())) + 1))
         for low, high, name in BUCKETS:
-            texts = [TRUTHS[code][int(rng.integers(len(TRUTHS[code])))] for _ in range(per_bucket)]
-            texts += [t for t in SHOWCASE[code] for _ in range(showcase_per_bucket)]
-            for text in texts:
-                width = float(rng.uniform(low, high))
-                crop = values.sample(code, text, width, rng)
-                items.append({"code": code, "text": text, "width": width, "bucket": name, "crop": crop})
+            for one_line in layouts:
+                n = per_bucket if one_line == 0 else per_bucket // (len(layouts) - 1)
+                texts = [TRUTHS[code][int(rng.integers(len(TRUTHS[code])))] for _ in range(n)]
+                texts += [t for t in SHOWCASE[code] for _ in range(showcase_per_bucket if one_line == 0 else 0)]
+                for text in texts:
+                    width = float(rng.uniform(low, high))
+                    patch, box = values.view(code, text, width, rng, one_line)
+                    strips = reader.layouts(code)[int(one_line > 0)]  # the crop that fits (rapidocr's input)
+                    items.append({"code": code, "text": text, "width": width, "bucket": name, "patch": patch,
+                                  "box": box, "layout": "one-line" if one_line else "GOST",
+                                  "crop": reader.crop(patch, box, code, strips=strips)})
     return items
 
 
@@ -66,13 +74,10 @@ def is_held_out(text: str) -> bool:
 
 
 def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str], float]:
-    """Texts read by the CRNN, and its median ms per read (one crop, ``threads`` threads, crop included)."""
+    """Texts read by the CRNN as the runtime reads them (``ValueReader.read`` on the sign's patch and box: every
+    layout of its kind, the surer reading kept), and its median ms per read (one speed sign, crop included)."""
     vr = reader.ValueReader(model, threads=threads)
-    batch = reader.normalise(np.stack([it["crop"] for it in items]))
-    texts = []
-    for i in range(0, len(batch), 256):
-        probs = vr.session.run(None, {vr.input_name: batch[i:i + 256]})[0]
-        texts += [t for t, _ in reader.ctc_decode(probs, vr.charset)]
+    texts = [vr.read(it["patch"], it["box"][None], [it["code"]])[0].text for it in items]
     frame = np.full((720, 1280, 3), 128, np.uint8)
     frame[300:340, 600:640] = cv2.cvtColor(cv2.resize(items[0]["crop"], (40, 40)), cv2.COLOR_GRAY2BGR)
     times = []
@@ -112,6 +117,8 @@ def score(items: list[dict], texts: list[str]) -> dict:
         want = reader.parse_value(it["text"], it["code"])
         right = want[0] is not None and reader.parse_value(text, it["code"]) == want
         keys = ["all", f"width {it['bucket']}", f"kind {it['code']}", f"kind {it['code']} width {it['bucket']}"]
+        if it["code"] in values.ONE_LINE:
+            keys += [f"kind {it['code']} {it['layout']}", f"kind {it['code']} {it['layout']} width {it['bucket']}"]
         keys.append(">=24 px" if it["width"] >= 24 else ("16-24 px" if it["width"] >= 16 else "<16 px"))
         if is_held_out(it["text"]):
             keys += ["held-out", f"held-out {it['text']}", f"held-out {it['text']} >=24 px" if it["width"] >= 24
@@ -138,7 +145,8 @@ def main() -> None:
     else:
         texts, ms = run_reader(items, args.model, args.threads)
         size_mb, name = args.model.stat().st_size / 1e6, f"CRNN {args.model.name}"
-    result = {"reader": name, "seed": args.seed, "crops": len(items), "ms_per_read": round(ms, 3),
+    result = {"command": " ".join(["benchmarks/values.py", *sys.argv[1:]]), "reader": name, "seed": args.seed,
+              "crops": len(items), "ms_per_read": round(ms, 3),
               "threads": args.threads, "model_mb": round(size_mb, 3), "accuracy": score(items, texts),
               "errors": [{"code": it["code"], "truth": it["text"], "read": t, "width": round(it["width"], 1)}
                          for it, t in zip(items, texts, strict=True)

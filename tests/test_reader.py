@@ -58,13 +58,13 @@ def test_kind_of(code, expected, raises):
         assert reader.kind_of(code) == expected
 
 
-def _frame_with_strips(code: str, box: tuple[int, int, int, int], inside: bool) -> np.ndarray:
-    """A black frame, white exactly where ``code``'s value strips of ``box`` are (or everywhere else in the box)."""
+def _frame_with_strips(strips, box: tuple[int, int, int, int], inside: bool) -> np.ndarray:
+    """A black frame, white exactly where the value ``strips`` of ``box`` are (or everywhere else in the box)."""
     frame = np.zeros((200, 300, 3), np.uint8)
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     mask = np.zeros(frame.shape[:2], bool)
-    for fx1, fy1, fx2, fy2 in reader.CROPS[reader.kind_of(code)]:
+    for fx1, fy1, fx2, fy2 in strips:
         mask[round(y1 + fy1 * h):round(y1 + fy2 * h), round(x1 + fx1 * w):round(x1 + fx2 * w)] = True
     if not inside:
         box_mask = np.zeros_like(mask)
@@ -74,14 +74,34 @@ def _frame_with_strips(code: str, box: tuple[int, int, int, int], inside: bool) 
     return frame
 
 
-@pytest.mark.parametrize("code", ["3_24", "3_25", "4_6", "6_2", "3_11", "3_12", "3_13", "3_14", "8_1_1", "8_2_1"])
-def test_crop_takes_the_kinds_value_strips(code):
+@pytest.mark.parametrize(("code", "layout"), [
+    *[pytest.param(code, 0, id=code) for code in
+      ["3_24", "3_25", "4_6", "6_2", "3_11", "3_12", "3_13", "3_14", "8_1_1", "8_2_1"]],
+    pytest.param("3_13", 1, id="3_13-one-line"),
+    pytest.param("3_14", 1, id="3_14-one-line"),
+])
+def test_crop_takes_the_kinds_value_strips(code, layout):
     box = (50, 40, 250, 160) if code.startswith("8_") else (80, 20, 200, 140)
-    inside = reader.crop(_frame_with_strips(code, box, inside=True), np.array(box, np.float32), code)
-    outside = reader.crop(_frame_with_strips(code, box, inside=False), np.array(box, np.float32), code)
+    strips = reader.layouts(code)[layout]
+    inside = reader.crop(_frame_with_strips(strips, box, inside=True), np.array(box, np.float32), code, strips=strips)
+    outside = reader.crop(_frame_with_strips(strips, box, inside=False), np.array(box, np.float32), code,
+                          strips=strips)
     assert inside.shape == reader.INPUT_HW and inside.dtype == np.uint8
     assert inside[2:-2, 2:-2].mean() > 240  # all of the crop comes from the strips
     assert outside[2:-2, 2:-2].mean() < 15  # nothing from the rest of the box
+
+
+@pytest.mark.parametrize(("code", "n_layouts"), [
+    pytest.param("3_24_n60", 1, id="speed-one-layout"),
+    pytest.param("3_11", 1, id="weight-one-layout"),
+    pytest.param("3_13_r3.8", 2, id="height-gost-and-one-line"),
+    pytest.param("3_14", 2, id="width-gost-and-one-line"),
+    pytest.param("8_1_1", 1, id="plate-one-layout"),
+])
+def test_layouts_put_gost_first(code, n_layouts):
+    options = reader.layouts(code)
+    assert len(options) == n_layouts
+    assert options[0] == reader.CROPS[reader.kind_of(code)]
 
 
 def test_crop_of_a_box_leaving_the_frame_has_the_input_size():
@@ -119,6 +139,39 @@ def bundled() -> reader.ValueReader:
     return reader.ValueReader(threads=1)
 
 
+def _path(text: str) -> list[int]:
+    """A CTC path spelling ``text`` (blanks between the characters)."""
+    return [k for ch in text for k in (reader.CHARSET.index(ch) + 1, 0)] or [0]
+
+
+class _Scripted:
+    """An ONNX session stand-in that reads the crops it is given as the scripted texts, in order."""
+
+    def __init__(self, texts: list[tuple[str, float]]) -> None:
+        self.texts = texts
+
+    def run(self, _outputs, feeds):
+        (crops,) = feeds.values()
+        assert len(crops) == len(self.texts)
+        width = max(len(_path(t)) for t, _ in self.texts)
+        return [np.stack([_one_hot(_path(t) + [0] * (width - len(_path(t))), p=p) for t, p in self.texts])]
+
+
+@pytest.mark.parametrize(("code", "scripted", "expected"), [
+    pytest.param("3_13", [("1,9м", 0.6), ("3,8м", 0.9)], 3.8, id="one-line-surer"),
+    pytest.param("3_13", [("3,8м", 0.9), ("1,9м", 0.6)], 3.8, id="gost-surer"),
+    pytest.param("3_13", [("", 0.95), ("4,5м", 0.5)], 4.5, id="a-value-beats-a-surer-nothing"),
+    pytest.param("3_13", [("45т", 0.95), ("4,5м", 0.5)], 4.5, id="a-wrong-unit-is-no-value"),
+    pytest.param("3_13", [("", 0.9), ("", 0.8)], None, id="neither-reads"),
+    pytest.param("3_24", [("90", 0.7)], 90.0, id="one-layout-one-read"),
+])
+def test_read_keeps_the_surer_layout(bundled, monkeypatch, code, scripted, expected):
+    monkeypatch.setattr(bundled, "session", _Scripted(scripted))
+    frame = np.full((80, 80, 3), 128, np.uint8)
+    (reading,) = bundled.read(frame, np.array([[20, 20, 60, 60]], np.float32), [code])
+    assert reading.value == expected
+
+
 def test_bundled_model_names_its_charset_and_input(bundled):
     assert bundled.charset == reader.CHARSET
     assert bundled.input_hw == reader.INPUT_HW
@@ -131,14 +184,16 @@ def test_read_checks_its_inputs(bundled):
         bundled.read(frame, np.zeros((2, 4), np.float32), ["3_24"])
 
 
-def _scene(faces: list[tuple[str, str]], width_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """A grey frame with each face pasted ``width_px`` wide in a row, and their boxes."""
+def _scene(faces: list[tuple], width_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grey frame with each face pasted ``width_px`` wide in a row, and their boxes. A face is (code, text) in
+    GOST's layout, (code, text, k) in the k-th one-line layout, or (label,) as the detector's generator draws it."""
+    from astute_cli.synth.pictograms import MASTER_PX, render_sign
     from astute_cli.synth.values import face
 
     frame = np.full((160, 80 + len(faces) * 2 * width_px, 3), (90, 110, 100), np.uint8)
     boxes = []
-    for i, (code, text) in enumerate(faces):
-        rgba = face(code, text)
+    for i, spec in enumerate(faces):
+        rgba = render_sign(spec[0], MASTER_PX) if len(spec) == 1 else face(*spec)
         h = round(width_px * rgba.shape[0] / rgba.shape[1])
         sign = cv2.resize(rgba, (width_px, h), interpolation=cv2.INTER_AREA)
         x, y = 40 + i * 2 * width_px, 50
@@ -155,6 +210,9 @@ HELD_OUT_FACES = [
     pytest.param(("3_11", "15т"), (15.0, "t"), id="15-t"),
     pytest.param(("8_1_1", "250м"), (250.0, "m"), id="250-m-plate"),
     pytest.param(("6_2", "90"), (90.0, None), id="recommended-90"),
+    pytest.param(("3_13", "3,8м", 1), (3.8, "m"), id="3.8-m-one-line"),
+    pytest.param(("3_13", "3,8м", 2), (3.8, "m"), id="3.8-m-one-line-small-print"),
+    pytest.param(("3_13_r3.8",), (3.8, "m"), id="3.8-m-as-the-clips-draw-it"),
 ]
 
 

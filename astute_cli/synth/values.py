@@ -63,23 +63,37 @@ LAYOUTS: dict[str, Layout] = {
     "8_1_1": Layout("rect", (0.04, 0.08, 0.96, 0.92), (0.08, 0.18, 0.92, 0.82), None, "black"),
     "8_2_1": Layout("rect", (0.15, 0.08, 0.85, 0.92), (0.17, 0.2, 0.83, 0.8), None, "black"),
 }
+ONE_LINE: dict[str, tuple[Layout, ...]] = {
+    # the older layout of heights and widths: "3,8 м" on one line between the arrows (``reader.ONE_LINE``), in big
+    # and in small print
+    "3_13": (Layout("disc", (0.37, 0.185, 0.815), (0.16, 0.38, 0.84, 0.62), None, "black"),
+             Layout("disc", (0.37, 0.185, 0.815), (0.24, 0.42, 0.76, 0.58), None, "black")),
+    "3_14": (Layout("xdisc", (0.37, 0.185, 0.815), (0.21, 0.38, 0.79, 0.62), None, "black"),
+             Layout("xdisc", (0.37, 0.185, 0.815), (0.26, 0.42, 0.74, 0.58), None, "black")),
+}
+ONE_LINE_SHARE = 0.5
+"""Share of the faces of ``ONE_LINE`` kinds drawn in a one-line layout."""
+MISREAD_SHARE = 0.1
+"""Share of the crops of ``ONE_LINE`` kinds cut with the other layout's strips, to be read as nothing: the reader
+reads both layouts of such a sign, and the wrong one must not win with a confident misreading."""
 
 
-def face(code: str, text: str) -> np.ndarray:
-    """The RGBA master picture (``MASTER_PX`` wide) of sign ``code`` printing ``text`` (``90``, ``3,8м``, ``1,5км``)."""
-    return _face(code, text).copy()
+def face(code: str, text: str, one_line: int = 0) -> np.ndarray:
+    """The RGBA master picture (``MASTER_PX`` wide) of sign ``code`` printing ``text`` (``90``, ``3,8м``, ``1,5км``):
+    GOST's layout, or with ``one_line`` k > 0 the k-th of ``ONE_LINE``'s (kinds that have them)."""
+    return _face(code, text, one_line if code in ONE_LINE else 0).copy()
 
 
 @lru_cache(maxsize=4096)
-def _face(code: str, text: str) -> np.ndarray:
-    layout = LAYOUTS[code]
+def _face(code: str, text: str, one_line: int = 0) -> np.ndarray:
+    layout = ONE_LINE[code][one_line - 1] if one_line else LAYOUTS[code]
     base = _pictogram(code)
     out = _blank(base, layout)
     number, unit = _split(text)
     picture = Image.fromarray(out)
     draw = ImageDraw.Draw(picture)
     if layout.unit is None:
-        spaced = f"{number} {unit}" if unit and code.startswith("8_") else number + unit
+        spaced = f"{number} {unit}" if unit and (code.startswith("8_") or one_line) else number + unit
         _draw(draw, spaced, layout.number, out.shape, layout.ink)
     else:
         _draw(draw, number, layout.number, out.shape, layout.ink)
@@ -216,13 +230,27 @@ def backgrounds() -> tuple[np.ndarray, ...]:
 
 
 def sample(code: str, text: str, width_px: float, rng: np.random.Generator,
-           input_hw: tuple[int, int] = reader.INPUT_HW) -> np.ndarray:
+           input_hw: tuple[int, int] = reader.INPUT_HW, one_line: int = 0, misread: bool = False) -> np.ndarray:
     """One reader input: ``text`` on sign ``code`` seen ``width_px`` wide on a road, cropped from a jittered box.
+
+    Args:
+        one_line: draw the face in the k-th of ``ONE_LINE``'s layouts (kinds that have them; 0: GOST's).
+        misread: cut the crop with the other layout's strips (``reader.layouts``), which should read as nothing.
 
     Returns:
         (h, w) uint8 grey crop, as ``reader.crop`` makes it at runtime.
     """
-    rgba = _tilt(face(code, text), rng)
+    patch, box = view(code, text, width_px, rng, one_line)
+    options = reader.layouts(code)
+    strips = options[(int(one_line > 0 and code in ONE_LINE) + int(misread)) % len(options)]
+    return reader.crop(patch, box, code, input_hw, strips)
+
+
+def view(code: str, text: str, width_px: float, rng: np.random.Generator, one_line: int = 0
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """``text`` on sign ``code`` seen ``width_px`` wide on a road: a BGR patch of the road and the sign's box in it,
+    jittered like a detector's (4,) float32; ``one_line`` as in ``sample``."""
+    rgba = _tilt(face(code, text, one_line), rng)
     h_px = width_px * rgba.shape[0] / rgba.shape[1]
     size = (max(2, round(width_px)), max(2, round(h_px)))
     sign = cv2.resize(rgba, size, interpolation=cv2.INTER_AREA)
@@ -233,8 +261,16 @@ def sample(code: str, text: str, width_px: float, rng: np.random.Generator,
     region = patch[pad:pad + size[1], pad:pad + size[0]].astype(np.float32)
     patch[pad:pad + size[1], pad:pad + size[0]] = np.clip(colour * alpha + region * (1 - alpha), 0, 255)
     patch = _degrade(patch, width_px, rng)
-    box = _jitter((pad, pad, pad + size[0], pad + size[1]), rng)
-    return reader.crop(patch, np.array(box, np.float32), code, input_hw)
+    return patch, np.array(_jitter((pad, pad, pad + size[0], pad + size[1]), rng), np.float32)
+
+
+def draw_layout(code: str, rng: np.random.Generator) -> tuple[int, bool]:
+    """(one_line, misread) for a training crop of sign ``code`` (``sample``'s): ``ONE_LINE_SHARE`` of the faces in
+    one of the one-line layouts, ``MISREAD_SHARE`` of the crops cut with the other layout's strips."""
+    if code not in ONE_LINE:
+        return 0, False
+    one_line = int(rng.integers(1, len(ONE_LINE[code]) + 1)) if rng.random() < ONE_LINE_SHARE else 0
+    return one_line, bool(rng.random() < MISREAD_SHARE)
 
 
 def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -297,13 +333,15 @@ def sample_width(rng: np.random.Generator, low: float = 11.0, high: float = 84.0
 
 
 def make_batch(n: int, rng: np.random.Generator, codes: tuple[str, ...] = KINDS,
-               input_hw: tuple[int, int] = reader.INPUT_HW) -> tuple[np.ndarray, list[str], list[str]]:
-    """``n`` random training crops: (n, h, w) uint8, their texts and their sign codes."""
+               input_hw: tuple[int, int] = reader.INPUT_HW, held_out: tuple[str, ...] = HELD_OUT
+               ) -> tuple[np.ndarray, list[str], list[str]]:
+    """``n`` random training crops: (n, h, w) uint8, their texts (empty for a ``misread`` crop) and sign codes."""
     crops, texts, kinds = [], [], []
     for _ in range(n):
         code = codes[int(rng.integers(len(codes)))]
-        text = sample_text(code, rng)
-        crops.append(sample(code, text, sample_width(rng), rng, input_hw))
-        texts.append(text)
+        text = sample_text(code, rng, held_out)
+        one_line, misread = draw_layout(code, rng)
+        crops.append(sample(code, text, sample_width(rng), rng, input_hw, one_line, misread))
+        texts.append("" if misread else text)
         kinds.append(code)
     return np.stack(crops), texts, kinds
