@@ -9,8 +9,9 @@ corrected once: the driver hears the sign that is really there.
 With a detector that reads values (``Detections.value``: labels are kinds such as ``3_24``), the kind and the
 number are voted apart: the number by the weight of its readings, each the reading's confidence times the box
 width (a bigger view is read from more pixels). A valued sign is announced once its number is sure; a sign
-whose kind is sure but whose number is not after ``value_wait`` more views is announced without it
-("Ограничение скорости") and completed once the number is sure; that completion is its one correction.
+whose kind is sure but whose number is not by the time its box is ``value_say_width_px`` wide (it is near) is
+announced without it ("Ограничение скорости") and completed once the number is sure; that completion is its one
+correction.
 """
 
 from __future__ import annotations
@@ -55,13 +56,18 @@ class Announcer:
         value_share: share of the reading weight the winning number must hold; bigger speaks surer and later.
         value_wait: views of a confirmed valued kind to wait for a sure number before the sign is announced
             without it (completed later); negative: never announce without the number.
+        value_min_width_px: readings of boxes narrower than this do not vote on the number, and the ``value_wait``
+            views are counted only from this width (a far sign waits while it grows to where its number can be
+            read); 0: every box that votes on the kind also reads.
+        value_say_width_px: a valued sign this wide is said at once, without its number if that is still unsure
+            (a sign this near is passed within a second or two: saying it late helps no one); 0: never.
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
                  min_share: float = 0.6, history: int = 12, split_window_s: float = 2.0,
                  hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0, correct_votes: int = 4,
-                 correct_share: float = 0.75, value_votes: int = 2, value_share: float = 0.6,
-                 value_wait: int = 4) -> None:
+                 correct_share: float = 0.75, value_votes: int = 3, value_share: float = 0.6,
+                 value_wait: int = -1, value_min_width_px: float = 0.0, value_say_width_px: float = 48.0) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -73,6 +79,7 @@ class Announcer:
         self.min_width_px = min_width_px
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self.value_votes, self.value_share, self.value_wait = value_votes, value_share, value_wait
+        self.value_min_width_px, self.value_say_width_px = value_min_width_px, value_say_width_px
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
@@ -124,8 +131,10 @@ class Announcer:
             if track < 0 or self._silent[min(class_id, len(self.labels))] or detections.width[i] < self.min_width_px:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
-            if values is not None and not np.isnan(values[i]):
-                weight = float(detections.value_confidence[i]) * float(detections.width[i])
+            width = float(detections.width[i])
+            readable = width >= self.value_min_width_px
+            if values is not None and not np.isnan(values[i]) and readable:
+                weight = float(detections.value_confidence[i]) * width
                 self._readings[track].append((self._parsed[class_id][0], float(values[i]), weight))
             said = self._announced.get(track)
             if said is not None and (self.correct_votes <= 0 or track in self._corrected):
@@ -133,7 +142,7 @@ class Announcer:
             winner = self.label_of(track)
             if winner is not None and self.plates.is_plate(winner):
                 continue  # a plate is spoken with its sign, never alone
-            key = self._decide(track, said, values is not None)
+            key = self._decide(track, said, values is not None, width)
             if key is None or (said is None and self.plates.waiting(track, t)):
                 continue  # not due yet, or the sign's one alert waits (briefly) for the plate under it
             if said is not None:
@@ -143,10 +152,10 @@ class Announcer:
                 out.append(self._announcement(frame_index, t, track, key, detections.xyxy[i]))
         return out
 
-    def _decide(self, track: int, said: tuple[str, float | None] | None, reads_values: bool
+    def _decide(self, track: int, said: tuple[str, float | None] | None, reads_values: bool, width: float
                 ) -> tuple[str, float | None] | None:
         """The (code, value) to say for a track now, or None: a first alert, a correction, or the completion
-        of an alert said without its number."""
+        of an alert said without its number (``width``: this view's box width)."""
         winner, count, share = _tally(self._votes[track])
         code, value = self._parsed[winner]
         kind_sure = count >= self.min_votes and share >= self.min_share
@@ -161,8 +170,9 @@ class Announcer:
                 return None
             if n_reads >= self.value_votes and read_share >= self.value_share:
                 return (code, number)
-            self._waited[track] += 1
-            return (code, None) if 0 <= self.value_wait < self._waited[track] else None
+            self._waited[track] += int(width >= self.value_min_width_px)
+            near = 0 < self.value_say_width_px <= width
+            return (code, None) if near or 0 <= self.value_wait < self._waited[track] else None
         if said == (code, None):  # said without its number: complete it once the number is sure
             sure = n_reads >= self.value_votes and read_share >= self.value_share
             return (code, number) if sure else None

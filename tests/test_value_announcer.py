@@ -20,8 +20,12 @@ def view(kind: str, value: float, width: float = 30.0, confidence: float = 0.9, 
                       track_id=[track], value=[value], value_confidence=[0.0 if np.isnan(value) else confidence])
 
 
+MECHANISM = {"value_votes": 2, "value_wait": 4, "value_say_width_px": 0.0}
+"""The vote at fixed settings (the defaults are chosen by ``benchmarks/value_timing.py`` and may move)."""
+
+
 def said(views: list[Detections], **options) -> list[tuple[int, str, float | None, str]]:
-    announcer = Announcer(KINDS, fps=10, **options)
+    announcer = Announcer(KINDS, fps=10, **{**MECHANISM, **options})
     return [(a.frame_index, a.sign, a.value, a.text) for i, d in enumerate(views) for a in announcer.update(d, i)]
 
 
@@ -49,10 +53,32 @@ def said(views: list[Detections], **options) -> list[tuple[int, str, float | Non
         pytest.param([view("5_19_1", NAN)] * 2, {}, [(1, "5_19_1", None, "Пешеходный переход")],
                      id="sign-without-value"),
         pytest.param([view("3_24", 60, width=12)] * 4, {}, [], id="too-small-to-vote"),
+        pytest.param([view("3_24", 60, width=20)] * 3 + [view("3_24", 80, width=26)] * 2, {"value_min_width_px": 24},
+                     [(4, "3_24", 80, "Ограничение скорости 80")], id="number-only-from-readable-widths"),
+        pytest.param([view("3_24", NAN, width=20)] * 8, {"value_min_width_px": 24, "value_wait": 2}, [],
+                     id="no-bare-alert-while-still-small"),
+        pytest.param([view("3_24", NAN, width=20)] * 4 + [view("3_24", NAN, width=26)] * 3,
+                     {"value_min_width_px": 24, "value_wait": 2},
+                     [(6, "3_24", None, "Ограничение скорости")], id="the-wait-counts-from-readable-widths"),
+        pytest.param([view("3_24", NAN, width=30)] * 3 + [view("3_24", NAN, width=50)], {"value_wait": -1,
+                     "value_say_width_px": 48}, [(3, "3_24", None, "Ограничение скорости")], id="said-bare-once-near"),
+        pytest.param([view("3_24", NAN, width=30)] * 9, {"value_wait": -1, "value_say_width_px": 48}, [],
+                     id="a-far-sign-waits-for-its-number"),
+        pytest.param([view("3_24", 90, width=30)] * 2 + [view("3_24", 90, width=50)], {"value_wait": -1,
+                     "value_votes": 3, "value_say_width_px": 48}, [(2, "3_24", 90, "Ограничение скорости 90")],
+                     id="near-and-read-said-with-the-number"),
     ],
 )
 def test_value_alerts(views, options, alerts):
     assert said(views, **options) == alerts
+
+
+@pytest.mark.parametrize(("votes", "first"), [
+    pytest.param(2, 1, id="two-readings"),
+    pytest.param(3, 2, id="three-readings"),
+])
+def test_the_number_waits_for_its_readings(votes, first):
+    assert said([view("3_24", 90)] * 4, value_votes=votes) == [(first, "3_24", 90, "Ограничение скорости 90")]
 
 
 def test_bigger_views_weigh_more():
@@ -71,5 +97,5 @@ def test_the_number_of_another_kind_is_not_said():
 
 def test_event_of_a_value_alert_has_unit():
     announcer = Announcer(KINDS, fps=10)
-    alerts = [a for i, d in enumerate([view("3_13", 3.8)] * 2) for a in announcer.update(d, i)]
+    alerts = [a for i, d in enumerate([view("3_13", 3.8)] * announcer.value_votes) for a in announcer.update(d, i)]
     assert alerts[0].to_event()["value"] == 3.8 and alerts[0].unit == "m" and alerts[0].label == "3_13_r3.8"
