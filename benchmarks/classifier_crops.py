@@ -1,5 +1,7 @@
 """Top-1 accuracy of ONNX crop classifiers on a classifier set's crops, on the classes each model knows and on the
-classes all the given models share (so an old and a widened model are compared on the same crops).
+classes all the given models share (so an old and a widened model are compared on the same crops); also of the
+sign's kind, the value classes summed as the runtime sums them (``values.KindMap``: ``3_24_n60`` and ``3_24_n80``
+are both ``3_24``, the reader reads the number).
 
     python benchmarks/classifier_crops.py datasets/cls-l10l11/val astute_cli/models/classifier.onnx \
         runs/cls-v5.onnx --json benchmarks/results/cls-v5-crops.json
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 
 from astute_cli.detector import CropClassifier
+from astute_cli.values import KindMap
 
 
 def crops_by_class(folder: Path) -> dict[str, list[np.ndarray]]:
@@ -23,18 +26,23 @@ def crops_by_class(folder: Path) -> dict[str, list[np.ndarray]]:
 
 
 def accuracy(model: CropClassifier, crops: dict[str, list[np.ndarray]], classes: set[str]) -> dict:
-    right = total = 0
+    right = total = kind_right = 0
     per_class = {}
+    kinds = KindMap(model.labels)
     for label, images in crops.items():
         if label not in classes or not images:
             continue
         size = model.size
         batch = [cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA) for image in images]
-        predicted = model._probabilities(batch).argmax(axis=1)
+        probabilities = model._probabilities(batch)
+        predicted = probabilities.argmax(axis=1)
         hits = int(sum(model.labels[i] == label for i in predicted))
+        truth = kinds.kind_of[model.labels.index(label)]
+        kind_right += int((kinds.collapse(probabilities).argmax(axis=1) == truth).sum())
         per_class[label] = round(hits / len(images), 3)
         right, total = right + hits, total + len(images)
-    return {"top1": round(right / max(total, 1), 4), "crops": total, "classes": len(per_class), "per_class": per_class}
+    return {"top1": round(right / max(total, 1), 4), "kind_top1": round(kind_right / max(total, 1), 4), "crops": total,
+            "classes": len(per_class), "per_class": per_class}
 
 
 def main() -> None:
@@ -52,7 +60,8 @@ def main() -> None:
         known, common = accuracy(model, crops, set(model.labels)), accuracy(model, crops, shared)
         result["models"][name] = {"known_classes": known, "shared_classes": common}
         print(f"{name}: top-1 {known['top1']} on its {known['classes']} classes ({known['crops']} crops), "
-              f"{common['top1']} on the {common['classes']} shared classes ({common['crops']} crops)")
+              f"{common['top1']} on the {common['classes']} shared classes ({common['crops']} crops); kind "
+              f"{known['kind_top1']} / {common['kind_top1']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False))
 

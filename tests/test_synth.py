@@ -107,6 +107,22 @@ def test_classifier_set_layout(tmp_path):
     assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == {"train", "val"}
 
 
+@pytest.mark.parametrize(("label", "share", "changed"), [
+    pytest.param("3_24_n60", 1.0, True, id="speed-prints-another-value"),
+    pytest.param("3_13_r3.5", 1.0, True, id="height-prints-another-value"),
+    pytest.param("3_24_n60", 0.0, False, id="share-0-keeps-the-label's-value"),
+    pytest.param("5_19_1", 1.0, False, id="sign-without-value-unchanged"),
+    pytest.param("3_16_n1", 1.0, False, id="kind-the-reader-does-not-draw-unchanged"),
+])
+def test_open_values_change_only_valued_faces(label, share, changed):
+    from astute_cli.synth.dataset import classifier_item
+
+    plain = classifier_item(ClassifierSpec(per_class=1, seed=4, size=32, labels=(label,)), 0)
+    opened = classifier_item(ClassifierSpec(per_class=1, seed=4, size=32, labels=(label,), open_values=share), 0)
+    assert plain[0] == opened[0] == label  # the crop stays filed under its class
+    assert (not np.array_equal(plain[1], opened[1])) is changed
+
+
 @pytest.mark.parametrize(
     ("box", "kept"),
     [

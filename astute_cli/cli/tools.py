@@ -65,6 +65,9 @@ def synth_command(
                                                     "(e.g. 5_23_1,5_24_1).")] = "",
     only_classes: Annotated[str, typer.Option(help="classifier: make crops of these comma-separated classes "
                                                    "only (of the default list plus --extra-classes).")] = "",
+    open_values: Annotated[float, typer.Option(min=0.0, max=1.0, help="classifier: share of a valued class's "
+                                               "crops printing another value of its kind (any value, any layout), "
+                                               "so the class teaches the kind.")] = 0.0,
 ) -> None:
     """Make a synthetic training set from the pictograms, the GOST font and real road footage."""
     from astute_cli.synth.conditions import parse_conditions
@@ -89,7 +92,8 @@ def synth_command(
                 if unknown := [label for label in only if label not in labels]:
                     raise ValueError(f"--only-classes: {unknown[0]!r} is not a class (add it with --extra-classes)")
                 labels = only
-            spec = ClassifierSpec(per_class=per_class, seed=seed, size=size, labels=tuple(labels))
+            spec = ClassifierSpec(per_class=per_class, seed=seed, size=size, labels=tuple(labels),
+                                  open_values=open_values)
             manifest = make_classifier_set(out, spec, workers)
         if kind is SynthKind.classifier and mine_with is not None:
             from astute_cli.synth.mining import MiningSpec, mine_classifier_crops

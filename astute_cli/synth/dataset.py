@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from astute_cli.labels.formats import data_yaml, write_coco, yolo_row
-from astute_cli.signs import BACKGROUND_LABEL
+from astute_cli.signs import BACKGROUND_LABEL, parse_label
 from astute_cli.synth import scene, streets
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
@@ -163,6 +163,10 @@ class ClassifierSpec:
     size: int = 48
     val_fraction: float = 0.15
     labels: tuple[str, ...] = ()
+    open_values: float = 0.0
+    """Share of a valued class's crops whose face prints another value of its kind, in any layout it is printed in
+    (``synth.values.face``, values from ``synth.values.sample_text``, held-out ones never): the class then teaches
+    the sign's kind, whatever its number (the value reader reads the number)."""
 
 
 def classifier_labels(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
@@ -189,12 +193,23 @@ def classifier_item(spec: ClassifierSpec, index: int) -> tuple[str, np.ndarray]:
     if label == BACKGROUND:
         _clutter(patch, rng, centre, width)
     else:
-        sign = scene.sign_patch(label, width, rng)
+        sign = scene.sign_patch(label, width, rng, master=_open_value_face(label, spec.open_values, rng))
         scene.paste(patch, sign, centre - sign.shape[1] // 2 + int(rng.integers(-2, 3)),
                     centre - sign.shape[0] // 2 + int(rng.integers(-2, 3)))
     patch = scene.degrade(patch, rng)
     crop = patch[centre - side // 2:centre - side // 2 + side, centre - side // 2:centre - side // 2 + side]
     return label, cv2.resize(crop, (spec.size, spec.size), interpolation=cv2.INTER_AREA)
+
+
+def _open_value_face(label: str, share: float, rng: np.random.Generator) -> np.ndarray | None:
+    """With chance ``share``, a master picture of ``label``'s kind printing another value (None: draw the label)."""
+    from astute_cli.synth import values
+
+    code, value = parse_label(label)
+    if value is None or code not in values.KINDS or share <= 0 or rng.random() >= share:
+        return None
+    one_line = int(rng.integers(0, len(values.ONE_LINE.get(code, ())) + 1))
+    return values.face(code, values.sample_text(code, rng), one_line)
 
 
 def _background_patch(rng: np.random.Generator, side: int) -> np.ndarray:

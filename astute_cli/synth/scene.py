@@ -130,14 +130,18 @@ def sample_centre(rng: np.random.Generator) -> tuple[float, float]:
             float(np.clip(cy + rng.normal(0, 0.04), 0, 1)) * FRAME_WH[1])
 
 
-def sign_patch(label: str, width_px: int, rng: np.random.Generator) -> np.ndarray:
+def sign_patch(label: str, width_px: int, rng: np.random.Generator, master: np.ndarray | None = None) -> np.ndarray:
     """The sign as it would look at ``width_px``: rendered 4× bigger, warped, shaded, blurred, then shrunk.
+
+    Args:
+        master: an RGBA picture (RGB order) of the sign to use instead of the label's (e.g. another value).
 
     Returns RGBA (BGR order in the colour channels) whose alpha marks exactly the sign.
     """
     big = max(width_px * 4, 24)
-    if label in NAME_SIGNS:  # a town's name: a different invented one each time
+    if master is None and label in NAME_SIGNS:  # a town's name: a different invented one each time
         master = town_sign(label, rng)
+    if master is not None:
         rgba = cv2.resize(master, (big, max(1, round(big * master.shape[0] / master.shape[1]))),
                           interpolation=cv2.INTER_AREA).astype(np.float32)
     else:
