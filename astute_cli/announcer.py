@@ -61,13 +61,17 @@ class Announcer:
             read); 0: every box that votes on the kind also reads.
         value_say_width_px: a valued sign this wide is said at once, without its number if that is still unsure
             (a sign this near is passed within a second or two: saying it late helps no one); 0: never.
+        value_min_confidence: readings less sure than this do not vote on the number (the bundled reader's
+            plausible readings under 0.3 are right one time in five, from 0.5 on 97 times in 100:
+            ``benchmarks/README.md``, "When to say the number").
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
                  min_share: float = 0.6, history: int = 12, split_window_s: float = 2.0,
                  hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0, correct_votes: int = 4,
                  correct_share: float = 0.75, value_votes: int = 3, value_share: float = 0.6,
-                 value_wait: int = -1, value_min_width_px: float = 0.0, value_say_width_px: float = 48.0) -> None:
+                 value_wait: int = -1, value_min_width_px: float = 0.0, value_say_width_px: float = 48.0,
+                 value_min_confidence: float = 0.3) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -80,6 +84,7 @@ class Announcer:
         self.correct_votes, self.correct_share = correct_votes, correct_share
         self.value_votes, self.value_share, self.value_wait = value_votes, value_share, value_wait
         self.value_min_width_px, self.value_say_width_px = value_min_width_px, value_say_width_px
+        self.value_min_confidence = value_min_confidence
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
@@ -133,7 +138,8 @@ class Announcer:
             self._votes[track].append((class_id, float(detections.confidence[i])))
             width = float(detections.width[i])
             readable = width >= self.value_min_width_px
-            if values is not None and not np.isnan(values[i]) and readable:
+            if values is not None and not np.isnan(values[i]) and readable \
+                    and detections.value_confidence[i] >= self.value_min_confidence:
                 weight = float(detections.value_confidence[i]) * width
                 self._readings[track].append((self._parsed[class_id][0], float(values[i]), weight))
             said = self._announced.get(track)

@@ -44,11 +44,12 @@ class Schedule:
     def at_rate(cls, video_fps: float, scan_fps: float | None = DEFAULT_SCAN_FPS,
                 full_every: int = DEFAULT_FULL_EVERY) -> Schedule:
         """Scans about ``scan_fps`` times a second (never fewer), every ``full_every``-th of the whole frame; None or
-        0: every frame, each of the whole frame (the slow, thorough way)."""
+        0: every frame, each of the whole frame (the slow, thorough way). A video no faster than the scans (step 1)
+        has no frame between scans for focus to look again at the near signs, so each of its scans is whole."""
         if not scan_fps or scan_fps <= 0 or video_fps <= 0:
             return cls(1, 1)
         step = max(1, int(video_fps / scan_fps))
-        return cls(step, full_every, focus=step > 1)
+        return cls(step, full_every if step > 1 else 1, focus=step > 1)
 
     def scan_fps(self, video_fps: float) -> float:
         """How many frames a second the detector, tracker and announcer see."""

@@ -31,6 +31,7 @@ SHARES = (0.5, 0.6, 0.7, 0.8, 0.9)
 WAITS = (-1, 2, 4, 8)
 MIN_WIDTHS = (0.0, 20.0, 22.0, 24.0)
 SAY_WIDTHS = (0.0,)
+MIN_CONFIDENCES = (0.0,)
 
 
 def main() -> int:
@@ -44,6 +45,8 @@ def main() -> int:
     parser.add_argument("--waits", default="", help="value_wait values (default: WAITS)")
     parser.add_argument("--min-widths", default="", help="value_min_width_px values (default: MIN_WIDTHS)")
     parser.add_argument("--say-widths", default="", help="value_say_width_px values (default: SAY_WIDTHS)")
+    parser.add_argument("--min-confidences", default="", help="value_min_confidence values (default: "
+                        "MIN_CONFIDENCES)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--chart", type=Path)
     args = parser.parse_args()
@@ -51,17 +54,19 @@ def main() -> int:
     paths = find_clip_labels(args.data)
     rows = []
     grid = [_ints(args.votes) or VOTES, _floats(args.shares) or SHARES, _ints(args.waits) or WAITS,
-            _floats(args.min_widths) or MIN_WIDTHS, _floats(args.say_widths) or SAY_WIDTHS]
-    for votes, share, wait, min_width, say_width in itertools.product(*grid):
-        def stages(labels, fps, votes=votes, share=share, wait=wait, min_width=min_width, say_width=say_width):
+            _floats(args.min_widths) or MIN_WIDTHS, _floats(args.say_widths) or SAY_WIDTHS,
+            _floats(args.min_confidences) or MIN_CONFIDENCES]
+    for votes, share, wait, min_width, say_width, min_conf in itertools.product(*grid):
+        def stages(labels, fps, votes=votes, share=share, wait=wait, min_width=min_width, say_width=say_width,
+                   min_conf=min_conf):
             return Tracker(fps=fps), Announcer(labels, fps=fps, lang="en", value_votes=votes, value_share=share,
                                                value_wait=wait, value_min_width_px=min_width,
-                                               value_say_width_px=say_width)
+                                               value_say_width_px=say_width, value_min_confidence=min_conf)
 
         metrics = evaluate_clips(detector, paths, stages, eval_fps=args.eval_fps, cache_dir=args.cache)
         valued = [s for s in metrics.per_sign if s["value_right"] is not None]
         rows.append({"value_votes": votes, "value_share": share, "value_wait": wait, "value_min_width_px": min_width,
-                     "value_say_width_px": say_width,
+                     "value_say_width_px": say_width, "value_min_confidence": min_conf,
                      "value_accuracy": metrics.value_accuracy, "valued_signs": len(valued),
                      "lead_time_s_median": metrics.lead_time_s_median, "sign_recall": metrics.sign_recall,
                      "wrong_kind_alerts": metrics.wrong_kind_alerts, "false_alerts": metrics.false_alerts,

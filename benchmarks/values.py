@@ -14,6 +14,7 @@ crop, upscaled to its 48 px input height; Latin look-alikes of the units (m, T) 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -73,11 +74,13 @@ def is_held_out(text: str) -> bool:
     return text.rstrip("мтк") in values.HELD_OUT
 
 
-def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str], float]:
+def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str], list[float], float]:
     """Texts read by the CRNN as the runtime reads them (``ValueReader.read`` on the sign's patch and box: every
-    layout of its kind, the surer reading kept), and its median ms per read (one speed sign, crop included)."""
+    layout of its kind, the surer reading kept), their confidences, and its median ms per read (one speed sign,
+    crop included)."""
     vr = reader.ValueReader(model, threads=threads)
-    texts = [vr.read(it["patch"], it["box"][None], [it["code"]])[0].text for it in items]
+    readings = [vr.read(it["patch"], it["box"][None], [it["code"]])[0] for it in items]
+    texts, confidences = [r.text for r in readings], [r.confidence for r in readings]
     frame = np.full((720, 1280, 3), 128, np.uint8)
     frame[300:340, 600:640] = cv2.cvtColor(cv2.resize(items[0]["crop"], (40, 40)), cv2.COLOR_GRAY2BGR)
     times = []
@@ -85,7 +88,7 @@ def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str],
         start = time.perf_counter()
         vr.read(frame, np.array([[600, 300, 640, 340]], np.float32), ["3_24"])
         times.append((time.perf_counter() - start) * 1000)
-    return texts, statistics.median(times[20:])
+    return texts, confidences, statistics.median(times[20:])
 
 
 _LATIN = str.maketrans({"m": "м", "M": "м", "T": "т", "t": "т", "k": "к", "K": "к", ".": ",", "O": "0", "o": "0"})
@@ -108,6 +111,22 @@ def run_rapidocr(items: list[dict], threads: int) -> tuple[list[str], float, flo
     models = Path(rapidocr_onnxruntime.__file__).parent / "models"
     size = sum(p.stat().st_size for p in models.glob("*rec*.onnx")) / 1e6
     return texts, statistics.median(times), size
+
+
+CONFIDENCE_BINS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.01)
+
+
+def by_confidence(items: list[dict], texts: list[str], confidences: list[float]) -> dict:
+    """Of the readings that parse to a plausible value, the share right per confidence bin (how far a reading of
+    a given confidence can be trusted: the announcer's ``value_min_confidence``)."""
+    out = {}
+    for lo, hi in itertools.pairwise(CONFIDENCE_BINS):
+        right = [reader.parse_value(t, it["code"]) == reader.parse_value(it["text"], it["code"])
+                 for it, t, c in zip(items, texts, confidences, strict=True)
+                 if lo <= c < hi and reader.parse_value(t, it["code"])[0] is not None]
+        out[f"{lo:.2f}-{min(hi, 1.0):.2f}"] = {"right": round(float(np.mean(right)), 3) if right else None,
+                                               "n": len(right)}
+    return out
 
 
 def score(items: list[dict], texts: list[str]) -> dict:
@@ -139,11 +158,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     items = make_set(args.seed, args.per_bucket, args.showcase)
+    confidences = None
     if args.rapidocr:
         texts, ms, size_mb = run_rapidocr(items, args.threads)
         name = "rapidocr-onnxruntime PP-OCR recogniser"
     else:
-        texts, ms = run_reader(items, args.model, args.threads)
+        texts, confidences, ms = run_reader(items, args.model, args.threads)
         size_mb, name = args.model.stat().st_size / 1e6, f"CRNN {args.model.name}"
     result = {"command": " ".join(["benchmarks/values.py", *sys.argv[1:]]), "reader": name, "seed": args.seed,
               "crops": len(items), "ms_per_read": round(ms, 3),
@@ -151,9 +171,13 @@ def main() -> None:
               "errors": [{"code": it["code"], "truth": it["text"], "read": t, "width": round(it["width"], 1)}
                          for it, t in zip(items, texts, strict=True)
                          if reader.parse_value(t, it["code"]) != reader.parse_value(it["text"], it["code"])]}
+    if confidences is not None:
+        result["by_confidence"] = by_confidence(items, texts, confidences)
     for key, row in result["accuracy"].items():
         if " width " not in key:
             print(f"{key:28s} {row['accuracy']:.3f}  (n={row['n']})")
+    for key, row in result.get("by_confidence", {}).items():
+        print(f"confidence {key}: {row['right']} right of {row['n']} plausible readings")
     print(f"{name}: {ms:.2f} ms per read ({args.threads} thread), {size_mb:.2f} MB")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -137,6 +137,20 @@ def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
     assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
 
 
+@pytest.mark.parametrize(
+    ("video_fps", "full_every", "focus"),
+    [
+        pytest.param(25.0, 2, True, id="25fps-focus-between-far-scans"),
+        pytest.param(10.0, 2, True, id="10fps-one-frame-between"),
+        pytest.param(5.0, 1, False, id="5fps-no-frame-between-every-scan-whole"),
+        pytest.param(8.0, 1, False, id="8fps-no-frame-between-every-scan-whole"),
+    ],
+)
+def test_far_only_scans_only_where_focus_fills_in(video_fps, full_every, focus):
+    schedule = Schedule.at_rate(video_fps, 5.0, full_every=2)
+    assert (schedule.full_every, schedule.focus) == (full_every, focus)
+
+
 class Describing(FakeDetector):
     """Finds the scripted boxes on scans; on a look again, calls every box it is given class 1, score as given."""
 

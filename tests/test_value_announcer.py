@@ -67,6 +67,8 @@ def said(views: list[Detections], **options) -> list[tuple[int, str, float | Non
         pytest.param([view("3_24", 90, width=30)] * 2 + [view("3_24", 90, width=50)], {"value_wait": -1,
                      "value_votes": 3, "value_say_width_px": 48}, [(2, "3_24", 90, "Ограничение скорости 90")],
                      id="near-and-read-said-with-the-number"),
+        pytest.param([view("3_24", 20, confidence=0.1)] * 4 + [view("3_24", 90)] * 2, {"value_wait": -1},
+                     [(5, "3_24", 90, "Ограничение скорости 90")], id="unsure-readings-do-not-vote"),
     ],
 )
 def test_value_alerts(views, options, alerts):
