@@ -325,7 +325,8 @@ def test_complete_video_gives_no_warning(tmp_path):
 # --- SIGTERM and SIGHUP clean up as Ctrl-C does (defect 6) ---
 
 _SLOW_ANNOTATE = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a job started in the background inherits Ctrl-C ignored
 import astute_cli.detector as detector
 run = detector.OnnxDetector.detect
 detector.OnnxDetector.detect = lambda self, image, *args: (time.sleep(0.05), run(self, image, *args))[1]
