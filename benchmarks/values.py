@@ -63,10 +63,9 @@ def make_set(seed: int, per_bucket: int, showcase_per_bucket: int) -> list[dict]
                 for text in texts:
                     width = float(rng.uniform(low, high))
                     patch, box = values.view(code, text, width, rng, one_line)
-                    strips = reader.layouts(code)[int(one_line > 0)]  # the crop that fits (rapidocr's input)
                     items.append({"code": code, "text": text, "width": width, "bucket": name, "patch": patch,
-                                  "box": box, "layout": "one-line" if one_line else "GOST",
-                                  "crop": reader.crop(patch, box, code, strips=strips)})
+                                  "box": box, "layout": "one-line" if one_line else "GOST",  # the fitting crop:
+                                  "crop": reader.crop(patch, box, code, strips=values.strips_for(code, one_line))})
     return items
 
 

@@ -104,6 +104,17 @@ def test_layouts_put_gost_first(code, n_layouts):
     assert options[0] == reader.CROPS[reader.kind_of(code)]
 
 
+def test_the_generator_draws_every_layout_the_reader_reads():
+    from astute_cli.synth import values
+
+    assert set(values.ONE_LINE) == set(reader.ONE_LINE)
+    for code in values.KINDS:
+        options = reader.layouts(code)
+        assert values.strips_for(code) == options[0]
+        assert values.strips_for(code, one_line=1) == options[-1]
+        assert values.strips_for(code, one_line=1, misread=True) == options[0]
+
+
 def test_crop_of_a_box_leaving_the_frame_has_the_input_size():
     frame = np.full((100, 100, 3), 200, np.uint8)
     assert reader.crop(frame, np.array([-20, 80, 30, 130], np.float32), "3_24").shape == reader.INPUT_HW

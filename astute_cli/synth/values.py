@@ -241,9 +241,14 @@ def sample(code: str, text: str, width_px: float, rng: np.random.Generator,
         (h, w) uint8 grey crop, as ``reader.crop`` makes it at runtime.
     """
     patch, box = view(code, text, width_px, rng, one_line)
+    return reader.crop(patch, box, code, input_hw, strips_for(code, one_line, misread))
+
+
+def strips_for(code: str, one_line: int = 0, misread: bool = False) -> tuple[reader.Region, ...]:
+    """The ``reader.layouts`` strips that fit a face of ``code`` drawn with ``one_line`` (``face``'s), or with
+    ``misread`` the other layout's."""
     options = reader.layouts(code)
-    strips = options[(int(one_line > 0 and code in ONE_LINE) + int(misread)) % len(options)]
-    return reader.crop(patch, box, code, input_hw, strips)
+    return options[(int(one_line > 0 and code in ONE_LINE) + int(misread)) % len(options)]
 
 
 def view(code: str, text: str, width_px: float, rng: np.random.Generator, one_line: int = 0
