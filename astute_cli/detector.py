@@ -16,8 +16,9 @@ import cv2
 import numpy as np
 
 from astute_cli.boxes import nms
+from astute_cli.haze import lift_haze
 from astute_cli.paths import MODELS_DIR
-from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, is_place_name_sign
 from astute_cli.tiling import SIGN_ROI, _join_seams, parse_size, parse_zoom, tiles_for, zoom_strips
 from astute_cli.types import Detections
 from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
@@ -152,12 +153,14 @@ class OnnxDetector:
             ``"x1,y1,x2,y2,factor"`` (None: metadata ``astute_zoom``, else none; ``"0"``: none). Tiled models only.
         plates_need_sign: a one-stage model's (all classes) group 8 plates are kept only under a sign box, as in
             :class:`TwoStageDetector` (see :func:`plates_under_signs`); a one-class detector has no plates.
+        haze: search a frame that looks hazy stretched back to the full range (:func:`astute_cli.haze.lift_haze`);
+            False searches every frame as it is.
     """
 
     def __init__(self, path: str | Path = DEFAULT_MODEL, conf: float = 0.25, iou: float = 0.5,
                  threads: int | None = None, tile: int | None = None,
                  roi: tuple[float, float, float, float] | None = None, work_width: int = 1280,
-                 zoom: str | None = None, plates_need_sign: bool = True) -> None:
+                 zoom: str | None = None, plates_need_sign: bool = True, haze: bool = True) -> None:
         self.path = Path(path)
         self.session = _session(self.path, threads)
         self.metadata = _metadata(self.session)
@@ -170,8 +173,13 @@ class OnnxDetector:
         self.roi = roi or (tuple(float(v) for v in meta_roi.split(",")) if meta_roi else SIGN_ROI)
         self.zoom = parse_zoom(self.metadata.get("astute_zoom") if zoom is None else zoom)
         self.plates_need_sign = plates_need_sign
+        self.haze = haze
         self._plate = np.array([is_mounted_plate(label) for label in self.labels], bool)
         self._input_name = self.session.get_inputs()[0].name
+
+    def seen(self, image: np.ndarray) -> np.ndarray:
+        """The frame as the models look at it: a hazy one lifted (see ``haze``), any other as it is."""
+        return lift_haze(image) if self.haze else image
 
     def _work_scale(self, width: int) -> float:
         """How much a frame this wide is scaled down before detection (1: not at all)."""
@@ -189,6 +197,7 @@ class OnnxDetector:
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
         """Signs in a BGR frame, boxes in the frame's own pixels. ``far_only``: the zoom pass over the far band
         alone, where new signs appear (a tiled model with a zoom pass; any other searches the whole frame)."""
+        image = self.seen(image)
         scale = self._work_scale(image.shape[1])
         work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
         found = self._tiled(work, far_only and bool(self.zoom)) if self.tile[0] else self._whole(work)
@@ -348,10 +357,12 @@ class TwoStageDetector:
         self.plates_need_sign = plates_need_sign
         self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
         self._plate = np.array([is_mounted_plate(label) for label in self.labels])
+        self._place_name = np.array([is_place_name_sign(label) for label in self.labels])
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
-        return self.describe(image, self.detector.detect(image, far_only))
+        seen = self.detector.seen(image)  # lifted once here; the lifted frame is not hazy, so not lifted again
+        return self.describe(seen, self.detector.detect(seen, far_only))
 
     def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
         """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
@@ -362,17 +373,32 @@ class TwoStageDetector:
         """:meth:`describe`, and which of the boxes it kept ((N,) bool), so that their track ids can follow."""
         if not len(boxes):
             return Detections.empty(), np.zeros(0, bool)
+        image = self.detector.seen(image)
         label_probs = self.classifier.probabilities(image, boxes.xyxy)
         kind_probs = self.kind_map.collapse(label_probs)
         class_id = kind_probs.argmax(axis=1)
         confidence = boxes.confidence * kind_probs.max(axis=1)
         keep = ~self._background[class_id]
+        self._plates_not_towns(boxes.xyxy, class_id, kind_probs, keep)
         if self.plates_need_sign:
             keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
         keep &= confidence >= self.min_confidence
         class_id, kind_probs, label_probs = class_id[keep], kind_probs[keep], label_probs[keep]
         value, value_conf = self._read(image, boxes.xyxy[keep], class_id, kind_probs, label_probs)
         return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf), keep
+
+    def _plates_not_towns(self, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
+                          keep: np.ndarray) -> None:
+        """A settlement sign's kind on a box hanging under another sign, as plates hang, is a white plate with black
+        text (8.5.x times, 8.13, 8.2.x…): it takes the likeliest plate kind instead (``class_id`` in place). A town
+        sign is never mounted under another sign, and saying one there would set the town's limit."""
+        named = keep & self._place_name[class_id]
+        if not named.any() or not self._plate.any():
+            return
+        rows = np.flatnonzero(keep)
+        mounted = plates_under_signs(xyxy[rows], named[rows] | self._plate[class_id[rows]])  # plate-like: under a sign
+        for row in rows[named[rows] & mounted]:
+            class_id[row] = int(np.flatnonzero(self._plate)[kind_probs[row, self._plate].argmax()])
 
     def _read(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
               label_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -444,7 +470,7 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
     value classes)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
-    threads = threads or _default_threads()
+    threads = threads or env_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
     if conf is None:
         conf = float(detector.metadata.get("astute_conf", 0.25))
@@ -492,7 +518,8 @@ def load_reader(path: Path | None, threads: int | None = None) -> Reader | None:
     return reader
 
 
-def _default_threads() -> int | None:
+def env_threads() -> int | None:
+    """The CPU threads ``ASTUTE_THREADS`` asks for (None when unset: ONNX Runtime's own choice)."""
     value = os.environ.get("ASTUTE_THREADS", "").strip()
     if not value:
         return None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from astute_cli import signs
-from astute_cli.detector import parse_contexts
+from astute_cli.detector import env_threads, parse_contexts
 from astute_cli.eval.selfcheck import CHECK_SEED, CheckResult, labelled_frames, self_check
 from astute_cli.files import atomic_path
 from astute_cli.quantize import load_onnx, quantize_int8
@@ -211,7 +211,7 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
                 _move_atomic(*bundle)
             return fp32, None
         candidate = quantize_int8(fp32, Path(work) / out.name, calib_dir)
-        result = self_check(fp32, candidate, labelled_frames(n_check, CHECK_SEED), threads=threads or _env_threads())
+        result = self_check(fp32, candidate, labelled_frames(n_check, CHECK_SEED), threads=threads or env_threads())
         if result.loss > tolerance + 1e-9 and not force:
             raise ValueError(f"INT8 model lost {100 * result.loss:.1f} points of {result.metric} against FP32 on "
                              f"{result.images} labelled frames (tolerance {100 * tolerance:g}); "
@@ -275,7 +275,3 @@ def _fp32_model(model: Path, out: Path, imgsz: int | str, opset: int, metadata: 
     return write_metadata(model, metadata, out) if metadata else model
 
 
-def _env_threads() -> int | None:
-    from astute_cli.detector import _default_threads
-
-    return _default_threads()

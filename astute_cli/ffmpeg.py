@@ -78,16 +78,22 @@ def mux_command(video: Path, out: Path, alerts_wav: Path | None, original: Path 
     return [*command, "-movflags", "+faststart", "-f", "mp4", str(out)]
 
 
-def raw_video_command(resolution_wh: tuple[int, int], fps: float, output_args: list[str]) -> list[str]:
-    """ffmpeg reading raw BGR frames of this size and rate from stdin, then ``output_args`` (codec, file)."""
+def raw_video_command(resolution_wh: tuple[int, int], fps: float, output_args: list[str],
+                      pix_fmt: str = "bgr24") -> list[str]:
+    """ffmpeg reading raw frames of this size, rate and pixel format from stdin, then ``output_args`` (codec, file).
+
+    ``pix_fmt`` "yuv420p" takes frames already converted (``cv2.COLOR_BGR2YUV_I420``, BT.601 limited range as
+    ffmpeg's own conversion): at 1080p that halves the pipe and ffmpeg's CPU (19 → 10 ms a frame here) for about
+    1 ms of OpenCV's conversion.
+    """
     width, height = resolution_wh
     return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:.6g}", "-i", "-",
+            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-r", f"{fps:.6g}", "-i", "-",
             *output_args]
 
 
 class RawVideoWriter:
-    """Raw BGR frames piped into one ffmpeg process (see :func:`raw_video_command`).
+    """Raw frames piped into one ffmpeg process (see :func:`raw_video_command`).
 
     Call :meth:`start`, :meth:`write` each frame, then :meth:`finish` (or :meth:`kill` on an error).
     """

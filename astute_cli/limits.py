@@ -38,8 +38,9 @@ PLACE_LIMITS_KMH: dict[str, dict[str, int]] = {
 
 LIMIT_SIGNS: dict[str, str] = {
     # sign code (or its base) -> what it does to the state
-    "5_23": "enter_settlement", "5_25": "enter_settlement",   # town name on white / on blue: 60
-    "5_24": "leave_settlement", "5_26": "leave_settlement",   # end of the town: outside, 90
+    # a town's name on white: the town's rules from here (60); its end: outside (90). The same names on blue (5.25,
+    # 5.26) mark a settlement where the town's rules do *not* apply on this road (ПДД, appendix 1): no change.
+    "5_23": "enter_settlement", "5_24": "leave_settlement",
     "5_1": "enter_motorway", "5_2": "leave_motorway",         # 110 / back to 90
     "5_21": "enter_residential", "5_22": "leave_residential",  # 20 / back to the town's 60
     "5_31": "enter_zone", "5_32": "leave_zone",               # speed-limit zone with its value / end

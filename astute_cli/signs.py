@@ -82,6 +82,16 @@ def is_mounted_plate(label: str) -> bool:
     return label.startswith("8_") and not label.startswith(STANDALONE_PLATES)
 
 
+PLACE_NAME_SIGNS = ("5_23", "5_24", "5_25", "5_26")
+"""Settlement signs (a town's name or skyline on a white or blue rectangle): they stand alone on their post, never
+under another sign, where a white plate of group 8 with black text looks much like them."""
+
+
+def is_place_name_sign(label: str) -> bool:
+    """5.23.x, 5.24.x, 5.25 or 5.26 (see ``PLACE_NAME_SIGNS``)."""
+    return label.startswith(PLACE_NAME_SIGNS)
+
+
 def value_unit(code: str) -> str | None:
     """The unit of the number printed on sign ``code`` (``km/h``, ``m``, ``t``), or None when it has none."""
     return lookup(code).unit

@@ -54,9 +54,9 @@ def ensure_sets(folder: Path, names: list[str]) -> dict[str, Path]:
     return paths
 
 
-def measure(model: Path | None, paths: dict[str, Path]) -> dict[str, dict]:
+def measure(model: Path | None, paths: dict[str, Path], haze: bool = True) -> dict[str, dict]:
     """Frame metrics per set (its first ``n`` frames: a set written with more frames measures the same)."""
-    detector = load_detector(model)
+    detector = load_detector(model, haze=haze)
     rows = {}
     for name, path in paths.items():
         started = time.perf_counter()
@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge-neighbours", action="store_true",
                         help="ablation: NMS without splitting boxes around several signs, and seam repair that joins "
                              "two whole signs touching at a tile seam (the detector before issue 16)")
+    parser.add_argument("--no-haze", action="store_true",
+                        help="ablation: search hazy frames as they are (the detector before haze lifting)")
     args = parser.parse_args(argv)
     if args.merge_neighbours:
         detector.nms = partial(detector.nms, split_merged=False)
@@ -123,12 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = ensure_sets(args.data, names)
     if args.write_only:
         return 0
-    rows = measure(args.model, paths)
-    record = {"model": str(args.model or "bundled"), "merge_neighbours": args.merge_neighbours, "commands": [],
-              "sets": {}, "results": {}}
+    rows = measure(args.model, paths, haze=not args.no_haze)
+    record = {"model": str(args.model or "bundled"), "merge_neighbours": args.merge_neighbours,
+              "haze": not args.no_haze, "commands": [], "sets": {}, "results": {}}
     if args.json and args.json.is_file():  # add these sets to an earlier run of the same model and detector
         earlier = json.loads(args.json.read_text())
-        if (earlier.get("model"), earlier.get("merge_neighbours")) == (record["model"], record["merge_neighbours"]):
+        same = ("model", "merge_neighbours", "haze")
+        if [earlier.get(k, True if k == "haze" else None) for k in same] == [record[k] for k in same]:
             record = earlier
     record["commands"].append("python " + " ".join(sys.argv))
     record["sets"] |= {n: {**CONDITION_SETS[n].__dict__} for n in names}

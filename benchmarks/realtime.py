@@ -2,6 +2,7 @@
 per-sign recall, value accuracy and lead time on the committed clips in the same run.
 
     .venv/bin/python benchmarks/realtime.py --json benchmarks/results/realtime.json
+    .venv/bin/python benchmarks/realtime.py --skip-speed --clips limit-clips/   # + the limit in force, as annotate runs
 
 Speed: the bundled demo clip looped to ``--seconds`` and scaled (1080p: also converted to 30 fps), annotated with
 spoken alerts (espeak) and the report, once per setting, each in a fresh process (its own peak memory). Stages are
@@ -137,11 +138,14 @@ def speed_run(video: Path, setting: str, threads: int | None, preset: str | None
     }
 
 
-def clip_quality(clips: list[Path], threads: int | None, cache: Path) -> dict[str, dict]:
-    """Every setting's clip metrics, from one every-frame detection pass per model (cached in ``cache``)."""
+def clip_quality(clips: list[Path], threads: int | None, cache: Path, settings: list[str] | None = None
+                 ) -> dict[str, dict]:
+    """Each setting's clip metrics (default: every one), from one every-frame detection pass per model (cached in
+    ``cache``)."""
     from astute_cli import batch
     from astute_cli.detector import load_detector
     from astute_cli.eval.clips import score_alerts, summarize_clips
+    from astute_cli.eval.limits import score_clip, summarize
     from astute_cli.eval.replay import ReplayDetector, detect_clip, load_cached, save_cached
     from astute_cli.eval.speed import Timer
     from astute_cli.labels.clips import load_clip_labels
@@ -152,7 +156,7 @@ def clip_quality(clips: list[Path], threads: int | None, cache: Path) -> dict[st
     detected: dict[tuple, list] = {}
 
     def detections(detector, model: Path, path: Path, labels, step: int, far_only: bool) -> list:
-        key = (model.stem, path.name, step, far_only)
+        key = (model.stem, _stages_digest(model), path.name, step, far_only)  # a new classifier or reader: new key
         if key not in detected:
             cached = cache / ("__".join(map(str, key)) + ".npz")
             if not cached.is_file():
@@ -161,8 +165,10 @@ def clip_quality(clips: list[Path], threads: int | None, cache: Path) -> dict[st
         return detected[key]
 
     for setting, (model, scan_fps, full_every, focus) in SETTINGS.items():
+        if settings is not None and setting not in settings:
+            continue
         detector = load_detector(model, threads=threads)
-        scores = []
+        scores, limits = [], []
         for path in clips:
             labels = load_clip_labels(path)
             _, tracker, announcer, schedule = batch.build_stages(batch.Settings(
@@ -180,12 +186,34 @@ def clip_quality(clips: list[Path], threads: int | None, cache: Path) -> dict[st
                 alerts = [a for *_, new in run_stages(source, ReplayDetector(detector.labels, scans), tracker,
                                                       announcer, schedule) for a in new]
             scores.append(score_alerts(labels, alerts, name=path.name.removesuffix(".labels.json")))
+            limits.append(score_clip(labels, alerts, name=path.name.removesuffix(".labels.json")))
         metrics = asdict(summarize_clips(scores))
         out[setting] = {k: metrics[k] for k in ("clips", "signs", "sign_recall", "value_accuracy", "false_alerts",
                                                   "false_alerts_per_min", "duplicate_alerts", "wrong_kind_alerts",
                                                   "lead_time_s_median", "earliest_lead_s_median")}
         out[setting]["lead_time_s_mean"] = _mean_lead(metrics["per_sign"])
+        if (limit := summarize(limits)) is not None:  # clips labelled with the limit in force (limit-clips/)
+            out[setting]["speed_limit"] = limit
     return out
+
+
+def _chosen(names: str) -> list[str]:
+    """The SETTINGS named in a ';'-separated list, by full name or by the word before the colon (before, after)."""
+    wanted = [w.strip() for w in names.split(";") if w.strip()]
+    return [name for name in SETTINGS if name in wanted or name.split(":")[0] in wanted]
+
+
+def _stages_digest(model: Path) -> str:
+    """A short digest of the files that make a detection: the detector, its classifier and the bundled reader."""
+    import hashlib
+
+    from astute_cli.detector import READER_MODEL
+
+    digest = hashlib.sha256()
+    for path in (model, model.parent / "classifier.onnx", READER_MODEL):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 class FarOnly:
@@ -213,6 +241,11 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--preset", default=None, help="x264 preset of the output (default: the sink's)")
+    parser.add_argument("--speed-settings", default=";".join(SPEED_SETTINGS),
+                        help="speed rows to run: names of SETTINGS, or their first word (before, after), separated "
+                             "by ';' (default: before, all whole, after)")
+    parser.add_argument("--quality-settings", default=";".join(SETTINGS),
+                        help="quality rows to run, as --speed-settings (default: all of SETTINGS)")
     parser.add_argument("--one", nargs=2, metavar=("VIDEO", "SETTING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -220,12 +253,13 @@ def main() -> None:
         return
     report: dict = {"command": "python benchmarks/realtime.py " + " ".join(sys.argv[1:]),
                     "machine": f"{platform.machine()}, {os.cpu_count()} cores", "threads": args.threads or "all"}
+    speed_settings, quality_settings = _chosen(args.speed_settings), _chosen(args.quality_settings)
     if not args.skip_speed:
         report["speed"] = []
         with tempfile.TemporaryDirectory() as tmp:
             for height, fps in ((720, 25.0), (1080, 30.0)):
                 video = looped_demo(args.seconds, height, Path(tmp), fps)
-                for setting in SPEED_SETTINGS:
+                for setting in speed_settings:
                     command = [sys.executable, __file__, "--one", str(video), setting]
                     if args.threads:
                         command += ["--threads", str(args.threads)]
@@ -242,7 +276,7 @@ def main() -> None:
         args.cache.mkdir(parents=True, exist_ok=True)
         clips = [p for p in find_clip_labels(args.clips) if load_clip_labels(p).video_path().is_file()]
         report["clips"] = [p.name for p in clips]
-        report["quality"] = clip_quality(clips, args.threads, args.cache)
+        report["quality"] = clip_quality(clips, args.threads, args.cache, quality_settings)
         print(json.dumps(report["quality"], indent=1))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

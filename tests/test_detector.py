@@ -217,6 +217,57 @@ def test_two_stage_uses_classifier_labels_and_drops_background(tmp_path):
     assert len(load_detector(model, tile=0).detect(np.zeros((64, 64, 3), np.uint8))) == 0
 
 
+@pytest.mark.parametrize(("haze", "frame_low", "lifted"), [
+    pytest.param(True, 110, True, id="hazy-frame-lifted"),
+    pytest.param(False, 110, False, id="haze-off-as-it-is"),
+    pytest.param(True, 0, False, id="clear-frame-as-it-is"),
+])
+def test_both_stages_see_a_hazy_frame_lifted(tmp_path, monkeypatch, haze, frame_low, lifted):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.9, 0.1], ["5_19_1", "background"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    detector = load_detector(model, tile=0, reader=False, haze=haze)
+    seen = {}
+    whole, classify = OnnxDetector._whole, CropClassifier.probabilities
+    monkeypatch.setattr(OnnxDetector, "_whole", lambda self, image: whole(self, seen.setdefault("detector", image)))
+    monkeypatch.setattr(CropClassifier, "probabilities",
+                        lambda self, image, xyxy: classify(self, seen.setdefault("classifier", image), xyxy))
+    ramp = np.tile(np.linspace(frame_low, frame_low + 100, 64, dtype=np.float32)[None, :, None], (64, 1, 3))
+    frame = np.random.default_rng(0).normal(ramp, 2).clip(0, 255).astype(np.uint8)
+    assert len(detector.detect(frame)) == 1
+    for stage in ("detector", "classifier"):
+        assert np.array_equal(seen[stage], frame) is not lifted, stage
+        if lifted:  # stretched to the full range
+            assert np.percentile(seen[stage], 1) <= 12 and np.percentile(seen[stage], 99) >= 243, stage
+
+
+SIGN_ABOVE, UNDER_IT, ALONE = [20, 10, 40, 30], [19, 32, 41, 40], [100, 10, 140, 26]
+LABELS = ["1_17", "5_23_1", "8_13", "8_5_4", "background"]
+SPEED_BUMP, TOWN, TOWN_OR_TIMES, TOWN_OR_DIRECTION = (
+    [0.9, 0.05, 0.03, 0.01, 0.01], [0.02, 0.9, 0.03, 0.04, 0.01], [0.02, 0.6, 0.1, 0.27, 0.01],
+    [0.02, 0.6, 0.3, 0.07, 0.01])
+
+
+@pytest.mark.parametrize(
+    ("boxes", "probs", "said"),
+    [
+        pytest.param([SIGN_ABOVE, UNDER_IT], [SPEED_BUMP, TOWN_OR_TIMES], ["1_17", "8_5_4"],
+                     id="white-plate-under-a-sign-is-a-plate"),
+        pytest.param([SIGN_ABOVE, UNDER_IT], [SPEED_BUMP, TOWN_OR_DIRECTION], ["1_17", "8_13"],
+                     id="the-likeliest-plate"),
+        pytest.param([ALONE], [TOWN], ["5_23_1"], id="town-sign-alone-stays"),
+        pytest.param([SIGN_ABOVE, ALONE], [SPEED_BUMP, TOWN], ["1_17", "5_23_1"], id="town-sign-beside-a-sign-stays"),
+    ],
+)
+def test_a_town_sign_never_hangs_under_a_sign(tmp_path, monkeypatch, boxes, probs, said):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.2] * 5, LABELS)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    monkeypatch.setattr(CropClassifier, "probabilities", lambda self, image, xyxy: np.float32(probs))
+    found = detector.describe(np.zeros((64, 160, 3), np.uint8),
+                              Detections(np.float32(boxes), np.ones(len(boxes), np.float32), np.zeros(len(boxes), int)))
+    assert [detector.labels[k] for k in found.class_id] == said
+
+
 @pytest.mark.parametrize(
     ("boxes", "plate", "keep"),
     [

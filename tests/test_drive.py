@@ -103,3 +103,4 @@ def test_cli_make_clips_needs_something_to_do(tmp_path):
 
     result = CliRunner().invoke(app, ["make-clips", str(tmp_path)])
     assert result.exit_code == 1
+    assert "--limit-drives" in result.output

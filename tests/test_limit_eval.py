@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from astute_cli.eval import evaluate
 from astute_cli.eval.limits import oracle_alerts, per_frame, score_clip, score_timeline, summarize
 from astute_cli.labels.clips import ClipLabels, SignTrack, load_clip_labels
-from astute_cli.synth.limit_clips import LIMIT_CLIPS, SAME, LimitClip, LimitPole, limit_timeline
+from astute_cli.limits import SpeedLimit
+from astute_cli.signs import parse_label
+from astute_cli.synth.limit_clips import (
+    LIMIT_CLIPS,
+    SAME,
+    LimitClip,
+    LimitPole,
+    limit_timeline,
+    random_limit_clip,
+    render_limit_clip,
+)
 from astute_cli.types import Detections
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +112,29 @@ def test_committed_limit_clips_follow_the_rules(clip):
     score = score_clip(labels, oracle_alerts(labels))
     assert score.caught == score.changes == sum(p.limit != SAME for p in clip.poles)
     assert score.time_right == 1.0
+
+
+@pytest.mark.parametrize("seed", [pytest.param(seed, id=f"seed-{seed}") for seed in range(40)])
+def test_random_limit_drives_follow_the_rules(seed):
+    """The limits a random drive writes by hand and the rules (``limits.SpeedLimit``, a car) agree pole by pole;
+    the poles come 2.2–3.5 s apart and the clip lasts until the last one is passed."""
+    clip = random_limit_clip(seed)
+    rules = SpeedLimit("car")
+    for pole in clip.poles:
+        code, value = parse_label(pole.labels[0])
+        before = rules.limit
+        rules.apply(code, value, pole.labels[1:])
+        assert rules.limit == (before if pole.limit == SAME else pole.limit), (clip.name, pole)
+    gaps = np.diff([pole.z_m for pole in clip.poles]) / (clip.speed_kmh / 3.6)
+    assert gaps.min() >= 2.2 - 0.05 and gaps.max() <= 3.5 + 0.05
+    assert clip.duration_s * clip.speed_kmh / 3.6 > clip.poles[-1].z_m
+
+
+def test_random_limit_drives_render_with_their_timeline(tmp_path, shared_data):
+    clip = replace(random_limit_clip(7, road="town"), duration_s=4.0, speed_kmh=120.0)
+    clip = replace(clip, poles=clip.poles[:2])
+    labels = load_clip_labels(render_limit_clip(clip, tmp_path))
+    assert [change["limit"] for change in labels.speed_limits] == [None, *[p.limit for p in clip.poles]]
 
 
 class _SeesNothing:

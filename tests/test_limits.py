@@ -44,10 +44,11 @@ def drive(signs: list, vehicle: str = "car", place: str | None = None) -> list[i
     [
         pytest.param(["5_23_1"], [60], id="5.23.1-settlement-60"),
         pytest.param(["5_23_2"], [60], id="5.23.2-settlement-60"),
-        pytest.param(["5_25"], [60], id="5.25-settlement-60"),
+        pytest.param(["5_25"], [None], id="5.25-blue-town-rules-do-not-apply"),
+        pytest.param(["5_24_1", "5_25", "5_26"], [90, 90, 90], id="5.25-5.26-blue-keep-outside-90"),
+        pytest.param(["5_1", "5_25"], [110, 110], id="5.25-blue-keeps-the-motorway"),
         pytest.param(["5_23_1", "5_24_1"], [60, 90], id="5.24.1-end-of-settlement-90"),
         pytest.param(["5_23_1", "5_24_2"], [60, 90], id="5.24.2-end-of-settlement-90"),
-        pytest.param(["5_25", "5_26"], [60, 90], id="5.26-end-of-settlement-90"),
         pytest.param(["5_1"], [110], id="5.1-motorway-110"),
         pytest.param(["5_1", "5_2"], [110, 90], id="5.2-end-of-motorway-90"),
         pytest.param(["5_23_1", "5_21"], [60, 20], id="5.21-residential-20"),

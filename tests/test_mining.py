@@ -32,6 +32,8 @@ def scripted(monkeypatch, tmp_path, shared_data):
 
     def compose(rng, n_signs=None, labels=None, urban=False):
         asked.append(urban)
+        if n_signs == 0:  # a frame of clutter only
+            return frame.copy(), np.zeros((0, 4), np.float32), []
         return frame.copy(), SIGN_BOX.copy(), ["3_24_n60"]
 
     monkeypatch.setattr(mining.scene, "compose", compose)
@@ -68,12 +70,20 @@ def test_mined_crop_labels(scripted, boxes, expected, urban):
 def test_mined_set_layout_and_manifest(scripted, tmp_path):
     out = tmp_path / "set"
     spec = mining.MiningSpec(frames=10, detector=scripted([[101, 99, 141, 141], [600, 300, 630, 330]]),
-                             size=32, val_fraction=0.2)
+                             size=32, val_fraction=0.2, empty_fraction=0.0)
     manifest = mining.mine_classifier_crops(out, spec)
     assert manifest["background"] == 10 and manifest["signs"] == 10
     assert len(list((out / "train" / BACKGROUND).glob("m*.jpg"))) == 8
     assert len(list((out / "val" / "3_24_n60").glob("m*.jpg"))) == 2
     assert json.loads((out / "mined_manifest.json").read_text())["crops"] == 20
+
+
+@pytest.mark.parametrize(("empty", "signs"), [pytest.param(0.0, 10, id="none-empty"),
+                                              pytest.param(1.0, 0, id="all-empty")])
+def test_empty_frames_give_background_only(scripted, tmp_path, empty, signs):
+    spec = mining.MiningSpec(frames=10, detector=scripted([[101, 99, 141, 141]]), size=32, empty_fraction=empty)
+    manifest = mining.mine_classifier_crops(tmp_path / "set", spec)
+    assert manifest["signs"] == signs and manifest["background"] == 10 - signs
 
 
 def test_mining_without_a_model_is_an_error(tmp_path):

@@ -57,6 +57,29 @@ def test_sink_writes_browser_playable_h264(tmp_path, size, fps):
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"], "no temporary files left"
 
 
+@pytest.mark.parametrize("size", [pytest.param((96, 64), id="even-sent-as-yuv"),
+                                  pytest.param((97, 63), id="odd-sent-as-bgr")])
+def test_sink_keeps_colours_and_range(tmp_path, size):
+    """Even frames are converted to I420 before ffmpeg, odd ones by ffmpeg: both must give back the same
+    colours (no swapped channels, no full/limited range slip)."""
+    colours = [(0, 0, 230), (0, 200, 0), (220, 40, 0), (255, 255, 255), (16, 16, 16), (30, 140, 250)]
+    width, height = size
+    frame = np.zeros((height, width, 3), np.uint8)
+    band = width // len(colours)
+    for k, colour in enumerate(colours):
+        frame[:, k * band:(k + 1) * band] = colour
+    out = tmp_path / "out.mp4"
+    info = VideoInfo(width=width, height=height, fps=10.0, total_frames=3)
+    with VideoSink(out, info) as sink:
+        for _ in range(3):
+            sink.write(frame)
+        sink.set_audio(None, None)
+    got = read_frames(out)[1]
+    for k, colour in enumerate(colours):
+        patch = got[8:height - 8, k * band + 4:(k + 1) * band - 4].reshape(-1, 3).mean(axis=0)
+        assert patch == pytest.approx(colour, abs=12), (k, colour, patch)
+
+
 @pytest.mark.parametrize(
     ("alerts", "original", "expect_audio"),
     [

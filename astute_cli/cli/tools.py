@@ -52,6 +52,9 @@ def synth_command(
                                              callback=in_range("--mine-frames", 1))] = 1000,
     mine_conf: Annotated[float, typer.Option(help="classifier: detector score from which boxes are mined.",
                                              callback=in_range("--mine-conf", 0, 1, low_open=True))] = 0.1,
+    mine_empty: Annotated[float, typer.Option(help="classifier: share of the mined frames with no sign pasted "
+                                                   "(clutter only: every box is a background crop).",
+                                              callback=in_range("--mine-empty", 0, 1))] = 0.2,
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
@@ -99,7 +102,8 @@ def synth_command(
             from astute_cli.synth.mining import MiningSpec, mine_classifier_crops
 
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
-                                                          size=size, conf=mine_conf, urban=urban), workers)
+                                                          size=size, conf=mine_conf, urban=urban,
+                                                          empty_fraction=mine_empty), workers)
             say(f"mined {mined['background']} background and {mined['signs']} sign crops from "
                 f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
@@ -356,19 +360,23 @@ def make_clips_command(
     seed: Annotated[int, typer.Option(help="First seed of the random drives.")] = 1000,
     limits: Annotated[bool, typer.Option("--limits", help="Also the speed-limit clips (town signs, limits, "
                                                           "ends, plates; labelled limit timeline).")] = False,
+    limit_drives: Annotated[int, typer.Option("--limit-drives", help="Random drives through a town or along a "
+                                              "motorway, labelled with the limit in force (seeds from --seed).",
+                                              callback=in_range("--limit-drives", 0))] = 0,
 ) -> None:
     """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
     from astute_cli.synth import scenarios
 
     specs = (list(scenarios.STANDARD_CLIPS) if standard else []) + scenarios.random_specs(count, seed)
-    if not specs and not demo and not limits:
-        raise fail("nothing to render: give --count N, --standard, --demo or --limits")
+    if not specs and not demo and not limits and not limit_drives:
+        raise fail("nothing to render: give --count N, --standard, --demo, --limits or --limit-drives N")
     try:
         paths = scenarios.make_clips(out_dir, specs)
-        if limits:
-            from astute_cli.synth.limit_clips import make_limit_clips
+        if limits or limit_drives:
+            from astute_cli.synth.limit_clips import LIMIT_CLIPS, make_limit_clips, random_limit_clip
 
-            paths += make_limit_clips(out_dir)
+            drives = tuple(random_limit_clip(seed + i) for i in range(limit_drives))
+            paths += make_limit_clips(out_dir, (LIMIT_CLIPS if limits else ()) + drives)
         if demo:
             scenarios.make_demo(out_dir / "demo.mp4")
             paths.append(out_dir / "demo.labels.json")

@@ -102,6 +102,57 @@ def limit_timeline(clip: LimitClip, labels: ClipLabels, first_sign_of_pole: list
     return timeline
 
 
+# Random limit drives: each road is a list of steps, and each step a list of choices of (signs, limit after it).
+# The limits are written here by hand from ПДД 10.2–10.3 for a car (as the committed clips' are), never computed by
+# ``limits.py``; "{v}" is a value drawn from the step's values.
+_TOWN = (
+    ((("5_23_1",), 60), (("5_23_2",), 60)),                                     # a settlement: 60
+    ((("3_24_n{v}",), "{v}"),),                                                 # a posted limit
+    ((("1_23", "8_1_1_n{d}"), SAME), (("5_19_1",), SAME), (("3_24_n{w}", "8_4_1"), SAME)),  # no change for a car
+    ((("3_25_n{v}",), 60), (("3_31",), 60)),                                    # its end: back to the town's 60
+    ((("5_24_1",), 90), (("5_24_2",), 90)),                                     # end of the settlement: 90
+)
+_MOTORWAY = (
+    ((("5_1",), 110),),                                                         # a motorway: 110
+    ((("3_24_n{v}",), "{v}"),),
+    ((("3_31",), 110), (("3_25_n{v}",), 110)),                                  # its end: the motorway's 110
+    ((("5_2",), 90),),                                                          # end of the motorway: 90
+    ((("3_24_n{w}",), "{w}"),),
+)
+_ROADS = {  # road: (steps, the car's speed km/h, values of v, values of w)
+    "town": (_TOWN, (40, 60), (20, 30, 40, 50), (30, 40, 50)),
+    "motorway": (_MOTORWAY, (80, 100), (70, 80, 90, 100), (50, 60, 70)),
+}
+
+
+def random_limit_clip(seed: int, road: str | None = None) -> LimitClip:
+    """A random drive labelled with the limit in force: a town (its sign, a posted limit, a pole that changes
+    nothing for a car, the limit's end, the town's end) or a motorway (its sign, a limit, its end, the motorway's
+    end, a limit), every value drawn, 2.2–3.5 s between poles. A wider check than the three committed clips
+    (``astute make-clips OUT --limit-drives N``); never trained on."""
+    import numpy as np
+
+    from astute_cli.synth.drive import BACKGROUNDS
+
+    rng = np.random.default_rng([seed, 52289])
+    road = road or str(rng.choice(sorted(_ROADS)))
+    steps, speeds, v_values, w_values = _ROADS[road]
+    speed = float(rng.integers(speeds[0], speeds[1] + 1))
+    values = {"v": int(rng.choice(v_values)), "w": int(rng.choice(w_values)),
+              "d": int(rng.choice((100, 150, 200, 250, 300)))}
+    z, poles = float(rng.uniform(35, 55)), []
+    for choices in steps:
+        labels, limit = choices[int(rng.integers(len(choices)))]
+        labels = tuple(label.format(**values) for label in labels)
+        limit = limit if not isinstance(limit, str) or limit == SAME else int(limit.format(**values))
+        poles.append(LimitPole(round(z, 1), labels, limit, x_m=round(float(rng.uniform(3.8, 5.2)), 2)))
+        z += speed / 3.6 * float(rng.uniform(2.2, 3.5))
+    duration = round((poles[-1].z_m + speed / 3.6 * 1.5) / (speed / 3.6), 1)  # the last pole passed, 1.5 s more
+    background = str(rng.choice(sorted(BACKGROUNDS)))
+    return LimitClip(f"limit_drive_{seed:05d}_{road}_{speed:g}kmh", speed, duration, tuple(poles),
+                     background=background, seed=seed)
+
+
 def make_limit_clips(out_dir: str | Path, clips: tuple[LimitClip, ...] = LIMIT_CLIPS) -> list[Path]:
     """Render every limit clip into ``out_dir``; return the label files."""
     return [render_limit_clip(clip, out_dir) for clip in clips]
