@@ -19,6 +19,7 @@ computes); a schedule with ``focus`` looks again at the frames between scans, so
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -203,8 +204,10 @@ def _chosen(names: str) -> list[str]:
     return [name for name in SETTINGS if name in wanted or name.split(":")[0] in wanted]
 
 
+@functools.cache
 def _stages_digest(model: Path) -> str:
-    """A short digest of the files that make a detection: the detector, its classifier and the bundled reader."""
+    """A short digest of the files that make a detection: the detector, its classifier and the bundled reader
+    (read once per model and run: ~20 MB, asked for every clip of every setting)."""
     import hashlib
 
     from astute_cli.detector import READER_MODEL
