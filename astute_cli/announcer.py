@@ -12,6 +12,11 @@ width (a bigger view is read from more pixels). A valued sign is announced once 
 whose kind is sure but whose number is not by the time its box is ``value_say_width_px`` wide (it is near) is
 announced without it ("Ограничение скорости") and completed once the number is sure; that completion is its one
 correction.
+
+Plates are said with their sign, never alone, and the number read on a plate goes with it ("Дети, через 150
+метров"). A plate is smaller than its sign and often classified only after the sign was said: a plate that becomes
+sure under a sign already said completes its alert ("Дети, через 150 метров" after "Дети"); that completion is
+the sign's one correction.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ class Announcer:
         self._readings: dict[int, deque] = defaultdict(lambda: deque(maxlen=self.history))
         self._waited: dict[int, int] = defaultdict(int)  # track -> views since its valued kind was confirmed
         self._corrected: set[int] = set()
+        self._said_plates: dict[int, tuple[str, ...]] = {}  # track -> the plates said with it
         self._recent: list[_Recent] = []
         self.plates.reset()
 
@@ -149,12 +155,14 @@ class Announcer:
             if winner is not None and self.plates.is_plate(winner):
                 continue  # a plate is spoken with its sign, never alone
             key = self._decide(track, said, values is not None, width)
-            if key is None or (said is None and self.plates.waiting(track, t)):
+            plates_grew = key is None and said is not None and self._plates_grew(track)
+            key = said if plates_grew else key
+            if key is None or (said is None and self.plates.waiting(track, t, self._plate_number_unsure(track))):
                 continue  # not due yet, or the sign's one alert waits (briefly) for the plate under it
             if said is not None:
                 self._corrected.add(track)
             self._announced[track] = key
-            if not self._is_repeat(key, t):
+            if plates_grew or not self._is_repeat(key, t):
                 out.append(self._announcement(frame_index, t, track, key, detections.xyxy[i]))
         return out
 
@@ -186,6 +194,42 @@ class Announcer:
             and n_reads >= self.correct_votes and read_share >= self.correct_share
         return (code, number) if changed else None
 
+    def _plate_labels(self, track: int) -> tuple[str, ...]:
+        """The plates under a sign track as they vote now, each with its number once that is sure."""
+        return self.plates.plates_of(track, self.label_of, self._plate_number)
+
+    def _plate_number(self, plate: int, code: str) -> float | None:
+        """The number read on a plate track, once sure (as a sign's number), else None."""
+        number, n_reads, share = _tally_values(self._readings[plate], code)
+        return number if n_reads >= self.value_votes and share >= self.value_share else None
+
+    def _plate_number_unsure(self, track: int) -> bool:
+        """True when a plate under the sign carries a number (8.1.x, 8.2.x distances) not yet sure."""
+        return any(value is None and signs.lookup(code).value_kind is not None
+                   for code, value in map(signs.parse_label, self._plate_labels(track)))
+
+    def _plates_grew(self, track: int) -> bool:
+        """True when a sign already said has a plate under it, sure as a correction must be (``correct_votes``,
+        ``correct_share``), that was not said with it, or a plate's number that was not; a plate that carries a
+        number (8.1.x, 8.2.x distances) counts only once its number is sure."""
+        if self.plates.unread(track):
+            return False
+        said = {signs.parse_label(label) for label in self._said_plates.get(track, ())}
+        said_codes = {code for code, _ in said}
+        for plate in self.plates.plate_tracks(track):
+            if not self._votes.get(plate):
+                continue
+            winner, count, share = _tally(self._votes[plate])
+            if not self.plates.is_plate(winner) or count < self.correct_votes or share < self.correct_share:
+                continue  # not a plate, or not sure enough to speak again for it
+            code = self._parsed[winner][0]
+            value = self._plate_number(plate, code)
+            if value is None and signs.lookup(code).value_kind is not None:
+                continue  # a distance plate is worth a second alert only with its distance
+            if code not in said_codes or (value is not None and (code, value) not in said):
+                return True
+        return False
+
     def _is_repeat(self, key: tuple[str, float | None], t: float) -> bool:
         self._recent = [r for r in self._recent if t - r.t <= self.split_window_s]
         if any(r.key == key for r in self._recent):
@@ -198,7 +242,7 @@ class Announcer:
         code, value = key
         class_id = self.label_of(track)
         info = signs.lookup(code)
-        plates = self.plates.plates_of(track, self.label_of)
+        plates = self._said_plates[track] = self._plate_labels(track)
         return Announcement(frame_index=frame_index, t=t, track_id=track, class_id=-1 if class_id is None else class_id,
                             label=signs.make_label(code, value), sign=code, value=value,
                             unit=info.unit if value is not None else None,
@@ -234,3 +278,4 @@ def _tally_values(readings: deque, code: str) -> tuple[float | None, int, float]
         return None, 0, 0.0
     winner = max(weight, key=weight.__getitem__)
     return winner, count[winner], weight[winner] / max(sum(weight.values()), 1e-9)
+

@@ -3,7 +3,8 @@
 A stateful stage after the announcer: it reads each alert (with the plates bound to its sign) and keeps what the
 rules say about the road the car is on: the type of place (settlement, outside, motorway), a residential zone, a
 speed-limit zone (5.31) and a 3.24 limit. ``update`` returns a :class:`LimitChange` when the limit in force
-changes. Example::
+changes. A sign's second alert (its one correction: another value, or a plate read late) replaces its first one
+when no other sign was applied in between. Example::
 
     limit = SpeedLimit(vehicle="car")
     for frame_index, alerts in enumerate(per_frame_alerts):
@@ -110,6 +111,7 @@ class SpeedLimit:
         self.capped = False  # an intersection hint was seen while a 3.24 above the place's limit was in force
         self._implicit_sign: str | None = None
         self._current = self.current()
+        self._last: tuple[int, tuple] | None = None  # (track, the state before its alert) of the last alert applied
 
     def current(self) -> tuple[int | None, str | None, bool]:
         """(limit km/h or None, the sign that set it, conditional) now."""
@@ -132,6 +134,10 @@ class SpeedLimit:
         """Apply this frame's alerts; return the new limit when it (or its being conditional) changed, else None
         (a sign that confirms the limit in force, such as a 3.24 60 in a town, is no change)."""
         for a in announcements:
+            track = getattr(a, "track_id", -1)
+            if track >= 0 and self._last is not None and self._last[0] == track:
+                self._restore(self._last[1])  # a correction of the last sign applied: it replaces that alert
+            self._last = (track, self._state()) if track >= 0 else None
             self.apply(a.sign, a.value, getattr(a, "plates", ()))
         now = self.current()
         if (now[0], now[2]) == (self._current[0], self._current[2]):
@@ -171,6 +177,12 @@ class SpeedLimit:
                 self._implicit_sign = code
         elif action == "intersection" and self.posted is not None:
             self.capped = True
+
+    def _state(self) -> tuple:
+        return self.place, self.residential, self.zone, self.posted, self.capped, self._implicit_sign
+
+    def _restore(self, state: tuple) -> None:
+        self.place, self.residential, self.zone, self.posted, self.capped, self._implicit_sign = state
 
     def _implicit(self) -> tuple[int | None, str | None, bool]:
         if self.residential:

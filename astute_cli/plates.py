@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from astute_cli.detector import plates_under_signs
-from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, parse_label
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, make_label, parse_label
 from astute_cli.types import Detections
 
 VEHICLE_PLATES: dict[str, frozenset[str]] = {
@@ -144,10 +144,10 @@ class PlateBinder:
                 break
             waiting = [i for i in waiting if i not in bound]
 
-    def waiting(self, sign_track: int, t: float) -> bool:
-        """True while the sign's alert should wait for a plate under it (at most ``max_wait_s`` from the first
-        time this is asked for it)."""
-        if sign_track not in self._pending:
+    def waiting(self, sign_track: int, t: float, number_unsure: bool = False) -> bool:
+        """True while the sign's alert should wait for a plate under it, or (``number_unsure``) for the number on
+        it: at most ``max_wait_s`` from the first time this is asked for it."""
+        if sign_track not in self._pending and not number_unsure:
             return False
         start = self._wait_from.setdefault(sign_track, t)
         return t - start < self.max_wait_s
@@ -164,12 +164,22 @@ class PlateBinder:
                 best, best_gap = j, gap
         return best
 
-    def plates_of(self, sign_track: int, label_of: Callable[[int], int | None]) -> tuple[str, ...]:
-        """Labels of the plates under a sign track, top first, each as its plate track votes (``label_of``)."""
-        tracks = sorted((p for p, s in self._sign_of.items() if s == sign_track), key=self._top.__getitem__)
+    def unread(self, sign_track: int) -> bool:
+        """True when a plate under the sign was seen in the last frame but not yet readable."""
+        return sign_track in self._pending
+
+    def plate_tracks(self, sign_track: int) -> list[int]:
+        """The plate tracks bound under a sign track, top first."""
+        return sorted((p for p, s in self._sign_of.items() if s == sign_track), key=self._top.__getitem__)
+
+    def plates_of(self, sign_track: int, label_of: Callable[[int], int | None],
+                  value_of: Callable[[int, str], float | None] = lambda track, code: None) -> tuple[str, ...]:
+        """Labels of the plates under a sign track, top first, each as its plate track votes (``label_of``), with
+        the number read on it (``value_of(plate track, its code)``, None: none) as its value (``8_1_1_n150``)."""
         out = []
-        for plate in tracks:
+        for plate in self.plate_tracks(sign_track):
             class_id = label_of(plate)
             if class_id is not None and self.is_plate(class_id):
-                out.append(self.labels[class_id])
+                code = self.labels[class_id]
+                out.append(make_label(code, value_of(plate, code)))
         return tuple(out)

@@ -67,6 +67,17 @@ def parse_printed(text: str) -> tuple[float | None, str | None]:
     return float(match[1].replace(",", ".")), PRINTED_UNITS[match[2]] if match[2] else None
 
 
+def printed_text(code: str, value: float) -> str:
+    """How sign ``code`` prints ``value`` (in the catalogue's unit), as :func:`parse_printed` reads it back:
+    (``3_24``, 90) -> ``"90"``, (``3_13``, 3.8) -> ``"3,8м"``, (``3_11``, 15) -> ``"15т"``, (``8_1_1``, 150) ->
+    ``"150м"``, (``8_1_1``, 1500) -> ``"1,5км"`` (distances of a kilometre and more are printed in km)."""
+    kind = lookup(code).value_kind
+    if kind == "distance" and value >= 1000:
+        return _number(value / 1000, ",") + "км"
+    printed = VALUE_RANGES[kind].printed if kind in VALUE_RANGES else None
+    return _number(value, ",") + {"m": "м", "t": "т"}.get(printed or "", "")
+
+
 def plausible_value(code: str, value: float | None) -> bool:
     """Whether ``value`` (in the catalogue's unit for the sign: km/h, m, t) can stand on a sign of this code."""
     kind = lookup(code).value_kind

@@ -54,9 +54,13 @@ def ensure_sets(folder: Path, names: list[str]) -> dict[str, Path]:
     return paths
 
 
-def measure(model: Path | None, paths: dict[str, Path], haze: bool = True) -> dict[str, dict]:
-    """Frame metrics per set (its first ``n`` frames: a set written with more frames measures the same)."""
+def measure(model: Path | None, paths: dict[str, Path], haze: bool = True, detector_only: bool = False
+            ) -> dict[str, dict]:
+    """Frame metrics per set (its first ``n`` frames: a set written with more frames measures the same);
+    ``detector_only``: of the sign detector alone, before the classifier keeps or drops its boxes."""
     detector = load_detector(model, haze=haze)
+    if detector_only and hasattr(detector, "detector"):
+        detector = detector.detector
     rows = {}
     for name, path in paths.items():
         started = time.perf_counter()
@@ -110,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                              "two whole signs touching at a tile seam (the detector before issue 16)")
     parser.add_argument("--no-haze", action="store_true",
                         help="ablation: search hazy frames as they are (the detector before haze lifting)")
+    parser.add_argument("--detector-only", action="store_true",
+                        help="measure the sign detector alone (class-agnostic), before the crop classifier")
     args = parser.parse_args(argv)
     if args.merge_neighbours:
         detector.nms = partial(detector.nms, split_merged=False)
@@ -125,13 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     paths = ensure_sets(args.data, names)
     if args.write_only:
         return 0
-    rows = measure(args.model, paths, haze=not args.no_haze)
+    rows = measure(args.model, paths, haze=not args.no_haze, detector_only=args.detector_only)
     record = {"model": str(args.model or "bundled"), "merge_neighbours": args.merge_neighbours,
-              "haze": not args.no_haze, "commands": [], "sets": {}, "results": {}}
+              "haze": not args.no_haze, "detector_only": args.detector_only, "commands": [], "sets": {},
+              "results": {}}
     if args.json and args.json.is_file():  # add these sets to an earlier run of the same model and detector
         earlier = json.loads(args.json.read_text())
-        same = ("model", "merge_neighbours", "haze")
-        if [earlier.get(k, True if k == "haze" else None) for k in same] == [record[k] for k in same]:
+        same = ("model", "merge_neighbours", "haze", "detector_only")
+        defaults = {"haze": True, "detector_only": False}
+        if [earlier.get(k, defaults.get(k)) for k in same] == [record[k] for k in same]:
             record = earlier
     record["commands"].append("python " + " ".join(sys.argv))
     record["sets"] |= {n: {**CONDITION_SETS[n].__dict__} for n in names}

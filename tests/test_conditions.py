@@ -250,3 +250,8 @@ def test_cli_rejects_bad_condition_options(tmp_path, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert not (tmp_path / "t").exists()
+
+
+def test_a_street_with_no_pole_has_no_sign():
+    frame, boxes, labels = streets.compose_street(np.random.default_rng(3), "night", "poles", poles=0)
+    assert frame.shape == (720, 1280, 3) and len(boxes) == 0 and labels == []

@@ -167,3 +167,27 @@ def test_cli_vehicle_option_is_validated(tmp_path, value, ok):
     assert (result.exit_code == 0) is ok
     assert "vehicle" in result.output.lower()
     assert not list(tmp_path.glob("*.astute.mp4"))
+
+
+def _tracked_alert(label: str, plates: tuple[str, ...], track: int, frame: int) -> Announcement:
+    code, value = parse_label(label)
+    return Announcement(frame, frame / 25, track, 0, label, code, value, None, label, (0, 0, 1, 1), 1, plates)
+
+
+@pytest.mark.parametrize(
+    ("alerts", "expected"),
+    [
+        pytest.param([("5_23_1", (), 1), ("3_24_n40", ("8_4_3",), 2), ("3_24_n40", ("8_4_1",), 2)], 60,
+                     id="plate-corrected-to-trucks-only-gives-the-car-back-its-60"),
+        pytest.param([("5_23_1", (), 1), ("3_24_n40", (), 2), ("3_24_n40", ("8_4_1",), 2)], 60,
+                     id="trucks-plate-read-after-the-sign-was-said"),
+        pytest.param([("5_23_1", (), 1), ("3_24_n40", (), 2), ("3_24_n80", (), 2)], 80, id="value-corrected"),
+        pytest.param([("5_23_1", (), 1), ("3_24_n40", (), 2), ("1_23", (), 3), ("3_24_n40", ("8_4_1",), 2)], 40,
+                     id="another-sign-in-between-the-first-alert-stays"),
+    ],
+)
+def test_a_signs_correction_replaces_its_first_alert(alerts, expected):
+    limit = SpeedLimit()
+    for frame, (label, plates, track) in enumerate(alerts):
+        limit.update([_tracked_alert(label, plates, track, frame)], frame, frame / 25)
+    assert limit.limit == expected

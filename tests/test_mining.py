@@ -89,3 +89,25 @@ def test_empty_frames_give_background_only(scripted, tmp_path, empty, signs):
 def test_mining_without_a_model_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no such model file"):
         mining.mine_classifier_crops(tmp_path / "set", mining.MiningSpec(frames=1, detector=str(tmp_path / "x.onnx")))
+
+
+@pytest.mark.parametrize(("empty", "poles"), [pytest.param(1.0, 0, id="sign-free-streets"),
+                                              pytest.param(0.0, None, id="streets-with-signs")])
+def test_mining_under_conditions_draws_streets_under_them(scripted, monkeypatch, empty, poles):
+    from astute_cli.synth import streets
+
+    asked = []
+
+    def street(rng, condition, urban=False, labels=None, poles=None):
+        asked.append((condition, poles))
+        if poles == 0:
+            return np.full((720, 1280, 3), 90, np.uint8), np.zeros((0, 4), np.float32), []
+        return np.full((720, 1280, 3), 90, np.uint8), SIGN_BOX.copy(), ["3_24_n60"]
+
+    monkeypatch.setattr(streets, "compose_street", street)
+    spec = mining.MiningSpec(frames=8, detector=scripted([[101, 99, 141, 141]]), size=32, empty_fraction=empty,
+                             conditions=("night", "fog"))
+    labels = [label for i in range(8) for label, _ in mining.mine_frame(spec, i)]
+    assert scripted.asked_urban == []  # not the plain frames
+    assert {condition for condition, _ in asked} == {"night", "fog"} and {p for _, p in asked} == {poles}
+    assert set(labels) == ({BACKGROUND} if poles == 0 else {"3_24_n60"})

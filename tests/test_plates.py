@@ -174,3 +174,33 @@ def test_a_sign_waits_for_a_plate_still_too_small_to_read(plate_widths, alert_fr
             rows.append(([100, 131, 100 + width, 131 + width / 3], 3, 2))  # its trucks-only plate
         alerts += announcer.update(tracked(rows), i)
     assert [(a.frame_index, a.plates) for a in alerts] == [(alert_frame, plates)]
+
+
+def _with_plate_reading(frame: int, plate_from: int | None, read_from: int | None) -> Detections:
+    """Frame ``frame`` of a 30 px 1.23 (track 1) with, from ``plate_from``, a 24 px 8.1.1 plate under it (track 2)
+    whose "150 м" is read from ``read_from`` on (None: never)."""
+    rows = [(SIGN, 0, 1)]
+    if plate_from is not None and frame >= plate_from:
+        rows.append(([103, 132, 127, 140], 2, 2))
+    found = tracked(rows)
+    read = read_from is not None and frame >= read_from
+    found.value = np.array([np.nan] + [150.0 if read else np.nan] * (len(rows) - 1), np.float32)
+    found.value_confidence = np.array([0.0] + [0.9 if read else 0.0] * (len(rows) - 1), np.float32)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("plate_from", "read_from", "texts"),
+    [
+        pytest.param(0, 0, ["Дети, через 150 метров"], id="plate-and-number-in-time-one-alert"),
+        pytest.param(5, 5, ["Дети", "Дети, через 150 метров"], id="plate-found-late-completes-the-alert"),
+        pytest.param(0, 14, ["Дети, впереди", "Дети, через 150 метров"], id="number-read-late-completes-it"),
+        pytest.param(5, None, ["Дети"], id="a-plate-never-read-adds-nothing"),
+        pytest.param(None, None, ["Дети"], id="no-plate"),
+    ],
+)
+def test_a_plate_read_after_its_sign_was_said_completes_the_alert_once(plate_from, read_from, texts):
+    announcer = Announcer(LABELS, fps=10)
+    alerts = [a for i in range(24) for a in announcer.update(_with_plate_reading(i, plate_from, read_from), i)]
+    assert [a.text for a in alerts] == texts
+    assert {a.track_id for a in alerts} == {1}

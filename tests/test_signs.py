@@ -130,3 +130,18 @@ def test_catalogue_covers_every_rtsd_class_and_pictogram(shared_data):
     for info in catalogue.values():
         assert info.name_ru and info.name_en and 1 <= info.group <= 8
         assert 0.5 <= info.size_m <= 1.0 and 1 <= info.priority <= 5
+
+
+@pytest.mark.parametrize(("code", "value", "text"), [
+    pytest.param("3_24", 90, "90", id="speed"),
+    pytest.param("3_13", 3.8, "3,8м", id="height-with-comma"),
+    pytest.param("3_11", 15, "15т", id="weight"),
+    pytest.param("3_12", 2.5, "2,5т", id="axle-load"),
+    pytest.param("8_1_1", 150, "150м", id="distance-in-metres"),
+    pytest.param("8_2_1", 1500, "1,5км", id="a-kilometre-and-more-in-km"),
+    pytest.param("8_1_1", 2000, "2км", id="whole-kilometres"),
+])
+def test_printed_text_is_what_the_sign_prints_and_reads_back(code, value, text):
+    assert signs.printed_text(code, value) == text
+    number, unit = signs.parse_printed(text)
+    assert number * (1000 if unit == "km" else 1) == pytest.approx(value)

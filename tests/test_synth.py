@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 
+import cv2
 import numpy as np
 import pytest
 
@@ -26,7 +27,8 @@ def test_split_and_make_label(label, expected):
     assert signs.make_label(*expected) == label
 
 
-@pytest.mark.parametrize("label", ["3_24_n60", "3_24_n5", "3_13_r3.5", "3_11_n8", "4_6_n50", "6_2_n70", "5_19_1"])
+@pytest.mark.parametrize("label", ["3_24_n60", "3_24_n5", "3_13_r3.5", "3_11_n8", "4_6_n50", "6_2_n70", "5_19_1",
+                                   "8_1_1_n150", "8_2_1_n300", "3_16_n30"])
 def test_value_is_printed_so_values_differ(label):
     image = pictograms.render_sign(label, 64)
     assert image.dtype == np.uint8 and image.shape[1] == 64 and image.shape[2] == 4
@@ -34,6 +36,21 @@ def test_value_is_printed_so_values_differ(label):
     if value is not None:
         other = pictograms.render_sign(signs.make_label(code, value + 1), 64)
         assert np.abs(image.astype(int) - other.astype(int)).sum() > 0, "a different value must look different"
+
+
+@pytest.mark.parametrize(("label", "code", "text"), [
+    pytest.param("8_1_1_n150", "8_1_1", "150м", id="distance-plate"),
+    pytest.param("8_2_1_n1500", "8_2_1", "1,5км", id="zone-plate-in-km"),
+    pytest.param("3_13_r3.8", "3_13", "3,8м", id="height"),
+    pytest.param("3_24_n90", "3_24", "90", id="speed"),
+])
+def test_drives_draw_valued_signs_as_the_models_learn_them(label, code, text):
+    from astute_cli.synth import drive, values
+
+    face = values.face(code, text)
+    width = 96
+    expected = cv2.resize(face, (width, round(width * face.shape[0] / face.shape[1])), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(drive.pictogram(label, width), expected)
 
 
 def test_every_rtsd_label_we_claim_is_renderable():
@@ -113,6 +130,8 @@ def test_classifier_set_layout(tmp_path):
     pytest.param("3_24_n60", 0.0, False, id="share-0-keeps-the-label's-value"),
     pytest.param("5_19_1", 1.0, False, id="sign-without-value-unchanged"),
     pytest.param("3_16_n1", 1.0, False, id="kind-the-reader-does-not-draw-unchanged"),
+    pytest.param("8_1_1", 1.0, True, id="distance-plate-prints-another-distance"),
+    pytest.param("8_1_3", 1.0, False, id="plate-with-an-arrow-unchanged"),
 ])
 def test_open_values_change_only_valued_faces(label, share, changed):
     from astute_cli.synth.dataset import classifier_item

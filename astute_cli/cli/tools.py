@@ -58,8 +58,9 @@ def synth_command(
     urban: Annotated[bool, typer.Option("--urban", help="Add city clutter that is not a sign (shop signs, plates, "
                                                         "traffic lights, tail lights, logos, barriers, windows) "
                                                         "to the frames (detector sets and mining).")] = False,
-    conditions: Annotated[str, typer.Option(help="detector: each frame under one of these, drawn evenly "
-                                                 "(clear,dusk,night,winter,rain,fog,glare); test: one of them.")]
+    conditions: Annotated[str, typer.Option(help="detector and classifier mining (--mine-with): each frame under "
+                                                 "one of these, drawn evenly (clear,dusk,night,winter,rain,fog,"
+                                                 "glare); test: one of them.")]
     = "",
     layouts: Annotated[str, typer.Option(help="detector: each frame with one of these sign layouts, drawn evenly "
                                               "(poles,touching,big); test: one of them.")] = "",
@@ -103,7 +104,8 @@ def synth_command(
 
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
                                                           size=size, conf=mine_conf, urban=urban,
-                                                          empty_fraction=mine_empty), workers)
+                                                          empty_fraction=mine_empty,
+                                                          conditions=parse_conditions(conditions)), workers)
             say(f"mined {mined['background']} background and {mined['signs']} sign crops from "
                 f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:

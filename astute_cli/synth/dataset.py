@@ -164,9 +164,9 @@ class ClassifierSpec:
     val_fraction: float = 0.15
     labels: tuple[str, ...] = ()
     open_values: float = 0.0
-    """Share of a valued class's crops whose face prints another value of its kind, in any layout it is printed in
-    (``synth.values.face``, values from ``synth.values.sample_text``, held-out ones never): the class then teaches
-    the sign's kind, whatever its number (the value reader reads the number)."""
+    """Share of a valued class's crops (and of the distance plates 8_1_1, 8_2_1) whose face prints another value of
+    its kind, in any layout it is printed in (``synth.values.face``, values from ``synth.values.sample_text``,
+    held-out ones never): the class then teaches the sign's kind, whatever its number (the reader reads it)."""
 
 
 def classifier_labels(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
@@ -202,11 +202,12 @@ def classifier_item(spec: ClassifierSpec, index: int) -> tuple[str, np.ndarray]:
 
 
 def _open_value_face(label: str, share: float, rng: np.random.Generator) -> np.ndarray | None:
-    """With chance ``share``, a master picture of ``label``'s kind printing another value (None: draw the label)."""
+    """With chance ``share``, a master picture of ``label``'s kind printing another value (None: draw the label);
+    plates with a distance (``8_1_1``, ``8_2_1``: classes without a value) print any distance."""
     from astute_cli.synth import values
 
-    code, value = parse_label(label)
-    if value is None or code not in values.KINDS or share <= 0 or rng.random() >= share:
+    code = parse_label(label)[0]
+    if code not in values.KINDS or share <= 0 or rng.random() >= share:
         return None
     one_line = int(rng.integers(0, len(values.ONE_LINE.get(code, ())) + 1))
     return values.face(code, values.sample_text(code, rng), one_line)

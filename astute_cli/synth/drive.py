@@ -25,7 +25,7 @@ import numpy as np
 
 from astute_cli.ffmpeg import RawVideoWriter, raw_video_command
 from astute_cli.geometry import DEFAULT_HFOV_DEG, focal_px
-from astute_cli.labels.clips import ClipLabels, SignTrack, first_readable, parse_label, unit_of
+from astute_cli.labels.clips import ClipLabels, SignTrack, first_readable, parse_label
 
 CAMERA_HEIGHT_M = 1.3
 NEAR_M = 1.0
@@ -80,47 +80,9 @@ def pictogram(label: str, size_px: int = 256) -> np.ndarray:
 
 @lru_cache(maxsize=128)
 def _pictogram_cached(label: str, size_px: int) -> np.ndarray:
-    try:
-        from astute_cli.synth.pictograms import render_sign
+    from astute_cli.synth.pictograms import render_sign  # the faces the models are trained on
 
-        image = np.asarray(render_sign(label, size_px), dtype=np.uint8)
-    except (ImportError, KeyError, ValueError, FileNotFoundError, OSError):
-        return _fallback_pictogram(label, size_px)
-    if image.ndim != 3 or image.shape[2] != 4:
-        raise ValueError(f"render_sign({label!r}) gave shape {image.shape}, expected (H, W, 4) RGBA")
-    return image
-
-
-def _fallback_pictogram(label: str, size_px: int) -> np.ndarray:
-    """The shared PNG of the code; on value signs the printed number is replaced by ours."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    from astute_cli.paths import shared_data
-
-    code, value = parse_label(label)
-    image = Image.open(shared_data() / "signs" / "png" / f"{code}.png").convert("RGBA")
-    scale = size_px / max(image.size)
-    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                         Image.Resampling.LANCZOS)
-    if value is not None:
-        draw = ImageDraw.Draw(image)
-        w, h = image.size
-        r = 0.36 * w
-        draw.ellipse((w / 2 - r, h / 2 - r, w / 2 + r, h / 2 + r), fill=(255, 255, 255, 255))
-        if code == "3_13":  # the black height arrows above and below the number
-            a = 0.07 * w
-            draw.polygon([(w / 2 - a, h * 0.15), (w / 2 + a, h * 0.15), (w / 2, h * 0.23)], fill=(0, 0, 0, 255))
-            draw.polygon([(w / 2 - a, h * 0.85), (w / 2 + a, h * 0.85), (w / 2, h * 0.77)], fill=(0, 0, 0, 255))
-        text = f"{value:g}".replace(".", ",")
-        unit = unit_of(code)
-        font_path = shared_data() / "fonts" / "russianroadsign-medium.otf"
-        size = int(0.42 * w if len(text) <= 2 else 0.32 * w)
-        font = ImageFont.truetype(str(font_path), size)
-        if unit in ("m", "t"):
-            text = f"{text}\n{'м' if unit == 'm' else 'т'}"
-        draw.multiline_text((w / 2, h / 2), text, fill=(0, 0, 0, 255), font=font, anchor="mm",
-                            align="center", spacing=0)
-    return np.asarray(image, dtype=np.uint8)
+    return np.asarray(render_sign(label, size_px), dtype=np.uint8)
 
 
 class Background:

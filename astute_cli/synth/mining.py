@@ -45,6 +45,9 @@ class MiningSpec:
     val_fraction: float = 0.1
     context: float = 0.1
     urban: bool = False
+    conditions: tuple[str, ...] = ()
+    """Each frame under one of these (``synth.conditions``, drawn evenly) as a street of ``synth.streets``;
+    empty: the plain frames of ``scene.compose``."""
 
 
 def _detector(path: str):
@@ -64,7 +67,13 @@ def mine_frame(spec: MiningSpec, index: int) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng([spec.seed, 7919, index])
     labels = [label for label in classifier_labels() if label != BACKGROUND]
     n_signs = 0 if rng.random() < spec.empty_fraction else None
-    frame, boxes, names = scene.compose(rng, n_signs=n_signs, labels=labels, urban=spec.urban)
+    if spec.conditions:
+        from astute_cli.synth.streets import compose_street
+
+        frame, boxes, names = compose_street(rng, str(rng.choice(spec.conditions)), urban=spec.urban, labels=labels,
+                                             poles=n_signs)
+    else:
+        frame, boxes, names = scene.compose(rng, n_signs=n_signs, labels=labels, urban=spec.urban)
     detector = _detector(spec.detector)
     detector.conf = spec.conf
     found = detector.detect(frame)

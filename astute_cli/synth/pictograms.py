@@ -14,16 +14,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from astute_cli.paths import shared_data
-from astute_cli.signs import make_label, parse_label
+from astute_cli.signs import make_label, parse_label, printed_text
 
 MASTER_PX = 192
 """Pictograms are rendered once at this width and resized down (rendering big then shrinking looks real)."""
 
 VALUE_STYLE: dict[str, tuple[str, str]] = {
-    # code: (how the value is written, ink colour) — the value is printed inside the sign's face
-    "3_11": ("{v}т", "black"), "3_12": ("{v}т", "black"), "3_13": ("{v} м", "black"),
-    "3_14": ("{v} м", "black"), "3_15": ("{v} м", "black"), "3_16": ("{v} м", "black"),
-    "3_24": ("{v}", "black"), "3_25": ("{v}", "grey"), "4_6": ("{v}", "white"), "6_2": ("{v}", "white"),
+    # code: (how the value is written, ink colour) — the value is printed inside the sign's face; the reader's kinds
+    # (speeds, heights, weights, plates) are printed in GOST's layouts by ``synth.values.face`` instead
+    "3_15": ("{v} м", "black"), "3_16": ("{v} м", "black"),
 }
 VALUES: dict[str, tuple[float, ...]] = {
     "3_24": (5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130),
@@ -69,7 +68,15 @@ def rtsd_labels() -> tuple[str, ...]:
 
 def renderable(label: str) -> bool:
     code, value = parse_label(label)
-    return code in pictogram_codes() and (value is None or code in VALUE_STYLE)
+    return code in pictogram_codes() and (value is None or code in VALUE_STYLE or code in _face_codes())
+
+
+def _face_codes() -> frozenset[str]:
+    """Codes whose value is printed in GOST's own layout by ``synth.values.face`` (the reader's kinds, plates
+    with distances included); ``VALUE_STYLE`` prints the others."""
+    from astute_cli.synth import values  # it draws its faces on this module's pictograms
+
+    return frozenset(values.LAYOUTS)
 
 
 def render_sign(label: str, size_px: int) -> np.ndarray:
@@ -89,11 +96,16 @@ def _master(label: str) -> np.ndarray:
     code, value = parse_label(label)
     if code not in pictogram_codes():
         raise ValueError(f"No pictogram for sign {code!r}")
-    image = _load_pictogram(code)
-    if value is not None:
+    if value is not None and code in _face_codes():
+        from astute_cli.synth import values
+
+        image = values.face(code, printed_text(code, value))
+    elif value is not None:
         if code not in VALUE_STYLE:
             raise ValueError(f"Sign {code!r} carries no value, got {label!r}")
-        image = _print_value(image, code, value)
+        image = _print_value(_load_pictogram(code), code, value)
+    else:
+        image = _load_pictogram(code)
     image.setflags(write=False)
     return image
 
@@ -129,16 +141,12 @@ def _print_value(rgba: np.ndarray, code: str, value: float) -> np.ndarray:
     out[y1:y2, x1:x2, :3] = face
     template, ink = VALUE_STYLE[code]
     text = template.format(v=f"{value:g}".replace(".", ","))
-    colour = {"black": (0, 0, 0), "white": (255, 255, 255), "grey": (60, 60, 60)}[ink]
+    colour = {"black": (0, 0, 0), "white": (255, 255, 255)}[ink]
     picture = Image.fromarray(out)
     draw = ImageDraw.Draw(picture)
     font = _fit_font(text, x2 - x1, round((y2 - y1) * 0.85))
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((w - (right - left)) / 2 - left, (h - (bottom - top)) / 2 - top), text, font=font, fill=(*colour, 255))
-    if code == "3_25":  # end of the limit: the grey diagonal band across the face
-        cv2.line(out := np.asarray(picture).copy(), (round(0.2 * w), round(0.8 * h)), (round(0.8 * w), round(0.2 * h)),
-                 (70, 70, 70, 255), max(2, w // 20))
-        return out
     return np.asarray(picture).copy()
 
 

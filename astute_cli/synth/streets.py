@@ -207,7 +207,8 @@ def _base(rng: np.random.Generator, frame_wh: tuple[int, int], urban: bool) -> n
 def compose_street(rng: np.random.Generator, condition: str = "clear", layout: str = "poles",
                    frame_wh: tuple[int, int] = scene.FRAME_WH, camera: Camera | bool | None = True,
                    urban: bool = False, labels: list[str] | None = None,
-                   strength: float | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                   strength: float | None = None, poles: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """One synthetic dashcam frame of a street.
 
     Args:
@@ -219,6 +220,7 @@ def compose_street(rng: np.random.Generator, condition: str = "clear", layout: s
         urban: also draw city clutter that is not a sign.
         labels: draw sign labels from these only (None: RTSD's frequencies, half uniform).
         strength: the condition's strength in [0, 1] (None: drawn from 0.3–1).
+        poles: how many poles of signs the ``poles`` layout stands up (None: 1–5; 0: a street with no sign).
 
     Returns:
         frame (H, W, 3) uint8 BGR, boxes (N, 4) float32 xyxy of the signs, their labels.
@@ -232,7 +234,8 @@ def compose_street(rng: np.random.Generator, condition: str = "clear", layout: s
     elif layout == "big":
         for _ in range(int(rng.integers(1, 3))):
             _big(canvas, rng, labels)
-    for _ in range(int(rng.integers(1, 6)) if layout == "poles" else int(rng.integers(0, 3))):
+    n_poles = (int(rng.integers(1, 6)) if poles is None else poles) if layout == "poles" else int(rng.integers(0, 3))
+    for _ in range(n_poles):
         _pole(canvas, rng, labels)
     strength = float(rng.uniform(0.3, 1.0)) if strength is None else strength
     lit = cond.apply(condition, canvas.frame, canvas.faces, rng, strength)
