@@ -278,4 +278,3 @@ def _tally_values(readings: deque, code: str) -> tuple[float | None, int, float]
         return None, 0, 0.0
     winner = max(weight, key=weight.__getitem__)
     return winner, count[winner], weight[winner] / max(sum(weight.values()), 1e-9)
-
