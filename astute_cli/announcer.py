@@ -205,8 +205,7 @@ class Announcer:
 
     def _plate_number_unsure(self, track: int) -> bool:
         """True when a plate under the sign carries a number (8.1.x, 8.2.x distances) not yet sure."""
-        return any(value is None and signs.lookup(code).value_kind is not None
-                   for code, value in map(signs.parse_label, self._plate_labels(track)))
+        return any(_number_unsure(code, value) for code, value in map(signs.parse_label, self._plate_labels(track)))
 
     def _plates_grew(self, track: int) -> bool:
         """True when a sign already said has a plate under it, sure as a correction must be (``correct_votes``,
@@ -224,7 +223,7 @@ class Announcer:
                 continue  # not a plate, or not sure enough to speak again for it
             code = self._parsed[winner][0]
             value = self._plate_number(plate, code)
-            if value is None and signs.lookup(code).value_kind is not None:
+            if _number_unsure(code, value):
                 continue  # a distance plate is worth a second alert only with its distance
             if code not in said_codes or (value is not None and (code, value) not in said):
                 return True
@@ -252,6 +251,11 @@ class Announcer:
     def estimate_distance(self, xyxy: np.ndarray, frame_width: int, code: str) -> float:
         """Metres to a sign from its box width, the sign's standard size and the camera's field of view."""
         return distance_m(float(xyxy[2] - xyxy[0]), frame_width, signs.lookup(code).size_m, self.hfov_deg)
+
+
+def _number_unsure(code: str, value: float | None) -> bool:
+    """True for a sign or plate that carries a number whose reading is not sure yet (``value`` None)."""
+    return value is None and signs.lookup(code).value_kind is not None
 
 
 def _tally(votes: deque) -> tuple[int, int, float]:

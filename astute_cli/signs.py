@@ -75,7 +75,7 @@ def printed_text(code: str, value: float) -> str:
     if kind == "distance" and value >= 1000:
         return _number(value / 1000, ",") + "км"
     printed = VALUE_RANGES[kind].printed if kind in VALUE_RANGES else None
-    return _number(value, ",") + {"m": "м", "t": "т"}.get(printed or "", "")
+    return _number(value, ",") + next((mark for mark, unit in PRINTED_UNITS.items() if unit == printed), "")
 
 
 def plausible_value(code: str, value: float | None) -> bool:

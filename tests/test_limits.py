@@ -23,9 +23,12 @@ class ParsingAnnouncer(FirstSightAnnouncer):
         return [alert(a.label, frame=frame_index, fps=self.fps) for a in super().update(detections, frame_index)]
 
 
-def alert(label: str, plates: tuple[str, ...] = (), frame: int = 0, fps: float = 25.0) -> Announcement:
+def alert(label: str, plates: tuple[str, ...] = (), frame: int = 0, fps: float = 25.0,
+          track: int | None = None) -> Announcement:
+    """An alert of ``label`` at ``frame``; its track is ``track`` (default: one of its own, numbered as the frame)."""
     code, value = parse_label(label)
-    return Announcement(frame, frame / fps, frame, 0, label, code, value, None, label, (0, 0, 1, 1), 1, plates)
+    return Announcement(frame, frame / fps, frame if track is None else track, 0, label, code, value, None, label,
+                        (0, 0, 1, 1), 1, plates)
 
 
 def drive(signs: list, vehicle: str = "car", place: str | None = None) -> list[int | None]:
@@ -169,11 +172,6 @@ def test_cli_vehicle_option_is_validated(tmp_path, value, ok):
     assert not list(tmp_path.glob("*.astute.mp4"))
 
 
-def _tracked_alert(label: str, plates: tuple[str, ...], track: int, frame: int) -> Announcement:
-    code, value = parse_label(label)
-    return Announcement(frame, frame / 25, track, 0, label, code, value, None, label, (0, 0, 1, 1), 1, plates)
-
-
 @pytest.mark.parametrize(
     ("alerts", "expected"),
     [
@@ -189,5 +187,5 @@ def _tracked_alert(label: str, plates: tuple[str, ...], track: int, frame: int) 
 def test_a_signs_correction_replaces_its_first_alert(alerts, expected):
     limit = SpeedLimit()
     for frame, (label, plates, track) in enumerate(alerts):
-        limit.update([_tracked_alert(label, plates, track, frame)], frame, frame / 25)
+        limit.update([alert(label, plates, frame=frame, track=track)], frame, frame / 25)
     assert limit.limit == expected

@@ -71,6 +71,7 @@ def renderable(label: str) -> bool:
     return code in pictogram_codes() and (value is None or code in VALUE_STYLE or code in _face_codes())
 
 
+@lru_cache(maxsize=1)
 def _face_codes() -> frozenset[str]:
     """Codes whose value is printed in GOST's own layout by ``synth.values.face`` (the reader's kinds, plates
     with distances included); ``VALUE_STYLE`` prints the others."""
