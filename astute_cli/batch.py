@@ -153,7 +153,7 @@ def annotate_job(job: Job, settings: Settings, on_frame: Callable[[int, int], No
         result = pipeline.annotate(job.video, detector, tracker, announcer, speaker, out=job.out, events=job.events,
                                    lang=settings.lang, hfov_deg=settings.hfov_deg, on_frame=on_frame,
                                    report=job.report if job.report is not None else False,
-                                   vehicle=settings.vehicle, schedule=schedule)
+                                   vehicle=settings.vehicle, schedule=schedule, info=info)
     except (ValueError, RuntimeError, OSError) as error:
         return JobResult(job, "failed", str(error), seconds=time.perf_counter() - started)
     return JobResult(job, "done", alerts=len(result.announcements), frames=result.frames,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from astute_cli.boxes import nms
+from astute_cli.daylight import looks_unlike_daylight
 from astute_cli.haze import lift_haze
 from astute_cli.paths import MODELS_DIR
 from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, is_place_name_sign
@@ -346,12 +348,24 @@ class TwoStageDetector:
     so ``labels`` are kinds and the number is in ``Detections.value``: read by ``reader`` on the boxes of valued
     kinds (whose printed unit may change the kind, never to a speed limit from a "т" or "м"), or, without a
     reader, the classifier's most probable value class of the kind.
+
+    An ``expert``, a second classifier trained wider (on streets under conditions, and on plates printing any
+    distance), takes every box of a frame that ``expert_frames`` flags (default: one that does not look like clear
+    daylight, :func:`astute_cli.daylight.looks_unlike_daylight`), and names the kind of every plate the first
+    classifier finds on other frames. Its labels the first classifier lacks are added to the label space.
     """
 
     def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
-                 plates_need_sign: bool = True, reader: Reader | None = None) -> None:
-        self.detector, self.classifier, self.reader = detector, classifier, reader
-        self.kind_map = KindMap(classifier.labels)
+                 plates_need_sign: bool = True, reader: Reader | None = None, expert: CropClassifier | None = None,
+                 expert_frames: Callable[[np.ndarray], bool] = looks_unlike_daylight) -> None:
+        self.detector, self.classifier, self.reader, self.expert = detector, classifier, reader, expert
+        self.expert_frames = expert_frames
+        names = list(classifier.labels)
+        if expert is not None:  # one label space for both: the expert's labels the first classifier lacks appended
+            names += [label for label in expert.labels if label not in set(classifier.labels)]
+        self._projections = {"classifier": _projection(classifier.labels, names),
+                             "expert": None if expert is None else _projection(expert.labels, names)}
+        self.kind_map = KindMap(names)
         self.labels = self.kind_map.kinds
         self.min_confidence = min_confidence
         self.plates_need_sign = plates_need_sign
@@ -361,31 +375,58 @@ class TwoStageDetector:
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
+        expert = self.expert_for(image)  # asked of the frame as it is, before a hazy one is lifted
         seen = self.detector.seen(image)  # lifted once here; the lifted frame is not hazy, so not lifted again
-        return self.describe(seen, self.detector.detect(seen, far_only))
+        return self.describe_kept(seen, self.detector.detect(seen, far_only), expert)[0]
+
+    def expert_for(self, image: np.ndarray) -> bool:
+        """Whether every box of this frame goes to the expert classifier (there is one and the frame does not look
+        like clear daylight: ``expert_frames``)."""
+        return self.expert is not None and self.expert_frames(image)
 
     def describe(self, image: np.ndarray, boxes: Detections) -> Detections:
         """Kind and value of given sign boxes (their ``confidence`` the detector's score); the boxes the
         classifier calls background, lone plates and weak boxes are dropped."""
         return self.describe_kept(image, boxes)[0]
 
-    def describe_kept(self, image: np.ndarray, boxes: Detections) -> tuple[Detections, np.ndarray]:
-        """:meth:`describe`, and which of the boxes it kept ((N,) bool), so that their track ids can follow."""
+    def describe_kept(self, image: np.ndarray, boxes: Detections, expert: bool | None = None
+                      ) -> tuple[Detections, np.ndarray]:
+        """:meth:`describe`, and which of the boxes it kept ((N,) bool), so that their track ids can follow.
+        ``expert``: whether the expert classifier takes every box (None: :meth:`expert_for` the frame)."""
         if not len(boxes):
             return Detections.empty(), np.zeros(0, bool)
+        whole_frame = self.expert_for(image) if expert is None else expert and self.expert is not None
         image = self.detector.seen(image)
-        label_probs = self.classifier.probabilities(image, boxes.xyxy)
+        label_probs = self._probabilities("expert" if whole_frame else "classifier", image, boxes.xyxy)
         kind_probs = self.kind_map.collapse(label_probs)
         class_id = kind_probs.argmax(axis=1)
         confidence = boxes.confidence * kind_probs.max(axis=1)
         keep = ~self._background[class_id]
         self._plates_not_towns(boxes.xyxy, class_id, kind_probs, keep)
+        if self.expert is not None and not whole_frame:
+            self._plates_from_expert(image, boxes.xyxy, class_id, label_probs, keep)
+            kind_probs = self.kind_map.collapse(label_probs)
         if self.plates_need_sign:
             keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
         keep &= confidence >= self.min_confidence
         class_id, kind_probs, label_probs = class_id[keep], kind_probs[keep], label_probs[keep]
         value, value_conf = self._read(image, boxes.xyxy[keep], class_id, kind_probs, label_probs)
         return Detections(boxes.xyxy[keep], confidence[keep], class_id, value=value, value_confidence=value_conf), keep
+
+    def _probabilities(self, which: str, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        """(N, labels) probabilities of the ``"classifier"`` or the ``"expert"``, in the detector's label space."""
+        return getattr(self, which).probabilities(image, xyxy) @ self._projections[which]
+
+    def _plates_from_expert(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray,
+                            label_probs: np.ndarray, keep: np.ndarray) -> None:
+        """The expert names the kind of each kept plate (``class_id`` and ``label_probs`` in place): the first
+        classifier tells a plate from a sign, the expert, trained on plates printing any distance, which plate."""
+        rows = np.flatnonzero(keep & self._plate[class_id])
+        if not len(rows):
+            return
+        label_probs[rows] = self._probabilities("expert", image, xyxy[rows])
+        plates = np.flatnonzero(self._plate)
+        class_id[rows] = plates[self.kind_map.collapse(label_probs[rows])[:, plates].argmax(axis=1)]
 
     def _plates_not_towns(self, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
                           keep: np.ndarray) -> None:
@@ -435,6 +476,13 @@ class TwoStageDetector:
         return value, confidence
 
 
+def _projection(labels: list[str], names: list[str]) -> np.ndarray:
+    """(labels, names) 0/1: each of a classifier's labels onto the same name in the detector's label space."""
+    out = np.zeros((len(labels), len(names)), np.float32)
+    out[np.arange(len(labels)), [names.index(label) for label in labels]] = 1.0
+    return out
+
+
 def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 1.0, max_offset: float = 0.75
                        ) -> np.ndarray:
     """Keep mask: every box that is not a plate, and each plate hanging under a sign (or under a plate that
@@ -462,13 +510,15 @@ def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 
 
 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
-                  reader: str | Path | bool | None = None, **kwargs) -> OnnxDetector | TwoStageDetector:
+                  reader: str | Path | bool | None = None, expert: str | Path | bool | None = None, **kwargs
+                  ) -> OnnxDetector | TwoStageDetector:
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
     classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
     ``conf`` defaults to the model's ``astute_conf``. A two-stage detector reads values with ``reader`` (a
     reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model (``none``: no
     reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
-    value classes)."""
+    value classes), and asks an ``expert`` classifier for plates and for frames unlike daylight (a classifier
+    ONNX file; None: the file the metadata's ``astute_expert`` names beside the model, if any; False: none)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or env_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -479,9 +529,12 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     if not name:
         return detector
     contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
+    if expert is None:
+        expert = detector.metadata.get("astute_expert") and path.parent / detector.metadata["astute_expert"]
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
                             float(detector.metadata.get("astute_min_confidence", 0.0)),
-                            reader=load_reader(reader_path(path, detector.metadata, reader), threads))
+                            reader=load_reader(reader_path(path, detector.metadata, reader), threads),
+                            expert=CropClassifier(expert, contexts, threads=threads) if expert else None)
 
 
 def reader_path(model: Path, metadata: dict[str, str], reader: str | Path | bool | None) -> Path | None:

@@ -90,7 +90,7 @@ def value_semantics(names: Iterable[str]) -> dict[str, Any]:
 
 def astute_metadata(classifier: str | None = None, tile: int | str | None = None, roi: str | None = None,
                     names: Iterable[str] | None = None, zoom: str | None = None,
-                    contexts: str | None = None) -> dict[str, str]:
+                    contexts: str | None = None, expert: str | None = None) -> dict[str, str]:
     """Astute's metadata keys, validated.
 
     Args:
@@ -101,6 +101,8 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
         zoom: the far-band pass (``astute_zoom``): ``"factor"`` or ``"x1,y1,x2,y2,factor"``; ``"0"`` records none.
         contexts: the crop classifier's margins (``astute_contexts``), e.g. ``"0.05,0.1,0.2"``: its probabilities
             are averaged over a crop of each.
+        expert: file name of the expert classifier beside this detector (``astute_expert``: it takes the frames
+            unlike daylight and names plates, see :class:`astute_cli.detector.TwoStageDetector`); ``"none"``: none.
 
     Raises:
         ValueError: a malformed ROI, tile, zoom or contexts.
@@ -108,6 +110,8 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
     meta: dict[str, str] = {}
     if classifier:
         meta["astute_classifier"] = Path(classifier).name
+    if expert:
+        meta["astute_expert"] = "" if expert == "none" else Path(expert).name
     if tile is not None:
         tw, th = parse_size(tile)
         if min(tw, th) <= 0 or tw % 32 or th % 32:
@@ -179,8 +183,8 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[i
 def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: int | str = 640, int8: bool = False,
                      calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.01,
                      force: bool = False, metadata: dict[str, Any] | None = None, n_check: int = 200,
-                     threads: int | None = None, classifier_from: str | Path | None = None
-                     ) -> tuple[Path, CheckResult | None]:
+                     threads: int | None = None, classifier_from: str | Path | None = None,
+                     expert_from: str | Path | None = None) -> tuple[Path, CheckResult | None]:
     """What ``astute export`` does: .pt -> ONNX (-> INT8), metadata stamped, self-checked.
 
     Args:
@@ -192,7 +196,8 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
         n_check: labelled synthetic frames of the self-check (seed :data:`CHECK_SEED`).
         threads: onnxruntime threads of the self-check [default: ``ASTUTE_THREADS``, else all cores].
         classifier_from: where the crop classifier named in the metadata is [default: beside ``model``]; it is
-            copied beside ``out`` so that the exported model works wherever it is written.
+            copied beside ``out``, so that the exported model works wherever it is written.
+        expert_from: the same for the expert classifier (``astute_expert``).
 
     Raises:
         ValueError: bad input, or an INT8 model that lost too much (``out`` is then left as it was).
@@ -203,12 +208,13 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
     out = Path(out) if out else model.with_suffix(".int8.onnx" if int8 else ".onnx")
     if out.resolve() == model.resolve() and (int8 or model.suffix == ".pt"):
         raise ValueError(f"Output would overwrite the input model: {str(out)!r}")
-    bundle = classifier_to_copy(model, out, metadata, classifier_from)  # checked before any work
+    companions = companions_to_copy(model, out, metadata, {"astute_classifier": classifier_from,
+                                                           "astute_expert": expert_from})  # checked before any work
     with tempfile.TemporaryDirectory(prefix="astute-export-") as work:
         fp32 = _fp32_model(model, out if not int8 else Path(work) / "fp32.onnx", imgsz, opset, metadata)
         if not int8:
-            if bundle is not None:
-                _move_atomic(*bundle)
+            for source, target in companions:
+                _move_atomic(source, target)
             return fp32, None
         candidate = quantize_int8(fp32, Path(work) / out.name, calib_dir)
         result = self_check(fp32, candidate, labelled_frames(n_check, CHECK_SEED), threads=threads or env_threads())
@@ -217,46 +223,57 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
                              f"{result.images} labelled frames (tolerance {100 * tolerance:g}); "
                              "not written (--force keeps it)")
         result.candidate.path = str(_move_atomic(candidate, out))
-        if bundle is not None:
-            _move_atomic(*bundle)
+        for source, target in companions:
+            _move_atomic(source, target)
         return out, result
 
 
 def classifier_source(model: Path, name: str, classifier_from: str | Path | None = None) -> Path:
-    """Where the crop classifier ``name`` that a model names is: ``classifier_from`` when that is a file, else beside
-    ``model`` (the metadata names it relative to the model)."""
+    """Where the crop classifier (or expert) ``name`` that a model names is: ``classifier_from`` when that is a file,
+    else beside ``model`` (the metadata names it relative to the model)."""
     if classifier_from is not None and Path(classifier_from).is_file():
         return Path(classifier_from)
     return model.parent / name
 
 
-def classifier_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
-                       classifier_from: str | Path | None = None) -> tuple[Path, Path] | None:
-    """(source, target) when the crop classifier the exported model will name must be copied beside ``out``;
-    None when it names none or it is there already. ValueError when it cannot be found, or when a different
-    file of its name is beside ``out``."""
+COMPANIONS = {"astute_classifier": "crop classifier", "astute_expert": "expert classifier"}
+"""The metadata keys that name a file a detector needs beside it, and what each file is."""
+
+
+def companions_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
+                       sources: dict[str, str | Path | None] | None = None) -> list[tuple[Path, Path]]:
+    """(source, target) for each file the exported model will name (:data:`COMPANIONS`: its crop classifier and
+    expert) that must be copied beside ``out``; none for a file it names that is there already. ``sources``: where a
+    named file is, by metadata key, when not beside ``model``. ValueError when one cannot be found, or when a
+    different file of its name is beside ``out``."""
     from astute_cli.checks import same_file
 
-    name = (metadata or {}).get("astute_classifier")
-    if name is None and model.suffix == ".onnx":
+    named = {}
+    if model.suffix == ".onnx":
         try:
-            name = read_metadata(model).get("astute_classifier")
+            named = {k: v for k, v in read_metadata(model).items() if k in COMPANIONS}
         except Exception:  # not an ONNX file: load_onnx says so in its own words
-            return None
-    if not name:
-        return None
-    source, target = classifier_source(model, name, classifier_from), out.parent / name
-    if same_file(source, target):
-        return None
-    if not source.is_file():
-        raise ValueError(f"The model names the crop classifier {name!r}, not found at {str(source)!r}: give "
-                         f"--classifier PATH")
-    if target.exists():
-        if target.is_file() and target.read_bytes() == source.read_bytes():
-            return None
-        raise ValueError(f"{str(target)!r} is a different file than the classifier {str(source)!r} that the model "
-                         f"names: export to another folder, or move that file")
-    return source, target
+            return []
+    named |= {k: v for k, v in (metadata or {}).items() if k in COMPANIONS}
+    copies = []
+    for key, name in named.items():
+        if not name:
+            continue
+        what = COMPANIONS[key]
+        source = classifier_source(model, name, (sources or {}).get(key))
+        target = out.parent / name
+        if same_file(source, target):
+            continue
+        if not source.is_file():
+            option = "--classifier" if key == "astute_classifier" else "--expert"
+            raise ValueError(f"The model names the {what} {name!r}, not found at {str(source)!r}: give {option} PATH")
+        if target.exists():
+            if target.is_file() and target.read_bytes() == source.read_bytes():
+                continue
+            raise ValueError(f"{str(target)!r} is a different file than the {what} {str(source)!r} that the "
+                             f"model names: export to another folder, or move that file")
+        copies.append((source, target))
+    return copies
 
 
 def _move_atomic(src: Path, out: Path) -> Path:

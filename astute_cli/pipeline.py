@@ -118,7 +118,7 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
              hfov_deg: float = DEFAULT_HFOV_DEG,
              on_frame: Callable[[int, int], None] | None = None,
              report: str | Path | bool = True, vehicle: str = "car",
-             schedule: Schedule = EVERY_FRAME) -> AnnotateResult:
+             schedule: Schedule = EVERY_FRAME, info: VideoInfo | None = None) -> AnnotateResult:
     """Annotate a video file: an MP4 with boxes, labels and spoken alerts, and an events JSON.
 
     Args:
@@ -135,9 +135,10 @@ def annotate(video: str | Path, detector: Detector, tracker, announcer, speaker=
         report: the HTML drive report to write: True for ``<out stem>.html`` beside ``out``, a path, or False.
         vehicle: ``car``, ``truck`` or ``bus``: the speed limits that apply (``limits.SpeedLimit``).
         schedule: the frames the detector sees (``schedule.Schedule``; the tracker must be made for its scan rate).
+        info: the video's ``probe`` when the caller has it already (one ffprobe run fewer).
     """
     video = Path(video)
-    info = probe(video)
+    info = info or probe(video)
     out, events = output_paths(video, out, events)
     report_html = default_report_path(out) if report is True else Path(report) if report else None
     if report_html is not None:

@@ -206,14 +206,14 @@ def _chosen(names: str) -> list[str]:
 
 @functools.cache
 def _stages_digest(model: Path) -> str:
-    """A short digest of the files that make a detection: the detector, its classifier and the bundled reader
-    (read once per model and run: ~20 MB, asked for every clip of every setting)."""
+    """A short digest of the files that make a detection: the detector, its classifier and expert, and the bundled
+    reader (read once per model and run: ~25 MB, asked for every clip of every setting)."""
     import hashlib
 
     from astute_cli.detector import READER_MODEL
 
     digest = hashlib.sha256()
-    for path in (model, model.parent / "classifier.onnx", READER_MODEL):
+    for path in (model, model.parent / "classifier.onnx", model.parent / "classifier.expert.onnx", READER_MODEL):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:10]

@@ -378,3 +378,62 @@ def test_describe_kept_says_which_boxes_it_kept(tmp_path, probs, scores, kept):
     assert keep.tolist() == kept
     assert described.xyxy.tolist() == boxes.xyxy[keep].tolist()
     assert detector.describe(np.zeros((64, 64, 3), np.uint8), boxes).xyxy.tolist() == described.xyxy.tolist()
+
+
+FIRST, EXPERT = ["1_17", "8_1_1", "8_1_3", "background"], ["1_17", "3_24_n60", "8_1_1", "8_1_3", "8_2_1", "background"]
+DAY = np.random.default_rng(1).integers(0, 256, (64, 160, 3), dtype=np.uint8)  # bright, sharp, colourful
+NIGHT = np.zeros((64, 160, 3), np.uint8)
+# what each classifier says of a box, over FIRST's and EXPERT's labels
+BUMP, PLATE_RIGHT, BUMP_TOO = [.9, .02, .03, .05], [.1, .1, .7, .1], [.7, .1, .1, .1]
+SPEED, PLATE_AHEAD, ZONE_PLATE, NOTHING = [0, .9, .05, 0, 0, .05], [0, 0, .8, .1, 0, .1], [0, 0, 0, 0, .9, .1], \
+    [0, 0, 0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("frame", "with_expert", "first", "expert", "said"),
+    [
+        pytest.param(DAY, True, [BUMP, PLATE_RIGHT], [SPEED, PLATE_AHEAD], ["1_17", "8_1_1"],
+                     id="day-the-expert-names-the-plate"),
+        pytest.param(DAY, True, [BUMP, PLATE_RIGHT], [SPEED, ZONE_PLATE], ["1_17", "8_2_1"],
+                     id="day-a-plate-only-the-expert-knows"),
+        pytest.param(DAY, True, [BUMP, BUMP_TOO], [SPEED, PLATE_AHEAD], ["1_17", "1_17"],
+                     id="day-the-first-classifier-tells-sign-from-plate"),
+        pytest.param(NIGHT, True, [BUMP, PLATE_RIGHT], [SPEED, PLATE_AHEAD], ["3_24", "8_1_1"],
+                     id="night-the-expert-takes-every-box"),
+        pytest.param(NIGHT, True, [BUMP, PLATE_RIGHT], [NOTHING, PLATE_AHEAD], [],
+                     id="night-the-expert-drops-background-and-the-plate-left-alone"),
+        pytest.param(NIGHT, False, [BUMP, PLATE_RIGHT], None, ["1_17", "8_1_3"],
+                     id="no-expert-the-first-classifier-always"),
+    ],
+)
+def test_the_expert_takes_frames_unlike_daylight_and_names_plates(tmp_path, monkeypatch, frame, with_expert, first,
+                                                                  expert, said):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", [1 / 6] * 6, EXPERT)
+    named = {"astute_expert": "e.onnx"} if with_expert else {}
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               **named)
+    detector = load_detector(model, tile=0, reader=False)
+    assert (detector.expert is not None) == with_expert
+    signs = [SIGN_ABOVE, UNDER_IT]
+    rows = {"c.onnx": first, "e.onnx": expert}  # each classifier's probabilities for each box
+    monkeypatch.setattr(CropClassifier, "probabilities", lambda self, image, xyxy: np.float32(
+        [rows[self.path.name][signs.index(box.tolist())] for box in xyxy]))
+    boxes = Detections(np.float32(signs), np.ones(2, np.float32), np.zeros(2, int))
+    found = detector.describe(frame, boxes)
+    assert [detector.labels[k] for k in found.class_id] == said
+
+
+def test_the_expert_can_be_turned_off_or_given(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", [1 / 6] * 6, EXPERT)
+    named = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    plain = make_detector_onnx(tmp_path / "p.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    assert load_detector(named, tile=0, expert=False).expert is None
+    assert load_detector(plain, tile=0).expert is None
+    given = load_detector(plain, tile=0, expert=tmp_path / "e.onnx")
+    assert given.expert.labels == EXPERT
+    assert given.labels == ["1_17", "8_1_1", "8_1_3", "background", "3_24", "8_2_1"]  # the expert's labels added
+    with pytest.raises(ValueError, match="no such file"):
+        load_detector(plain, tile=0, expert=tmp_path / "missing.onnx")

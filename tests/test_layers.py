@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "astute_cli"
 CORE = ["types", "boxes", "geometry", "signs", "ffmpeg", "files", "paths", "checks"]
 RUNTIME = ["source", "detector", "tiling", "tracker", "announcer", "speech", "render", "sink", "pipeline",
            "reader", "values", "limits", "plates", "schedule", "background", "report", "batch", "timing", "interrupts",
-           "haze"]
+           "haze", "daylight"]
 TOOLS = ["synth", "train", "train_reader", "export", "quantize", "eval", "labels", "fetch"]
 
 

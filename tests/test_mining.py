@@ -98,7 +98,7 @@ def test_mining_under_conditions_draws_streets_under_them(scripted, monkeypatch,
 
     asked = []
 
-    def street(rng, condition, urban=False, labels=None, poles=None):
+    def street(rng, condition, layout="poles", urban=False, labels=None, poles=None):
         asked.append((condition, poles))
         if poles == 0:
             return np.full((720, 1280, 3), 90, np.uint8), np.zeros((0, 4), np.float32), []
@@ -111,3 +111,25 @@ def test_mining_under_conditions_draws_streets_under_them(scripted, monkeypatch,
     assert scripted.asked_urban == []  # not the plain frames
     assert {condition for condition, _ in asked} == {"night", "fog"} and {p for _, p in asked} == {poles}
     assert set(labels) == ({BACKGROUND} if poles == 0 else {"3_24_n60"})
+
+
+@pytest.mark.parametrize(("conditions", "layouts", "asked"), [
+    pytest.param((), ("big", "touching"), {("clear", "big"), ("clear", "touching")}, id="layouts-in-clear-streets"),
+    pytest.param(("night",), ("big",), {("night", "big")}, id="layouts-under-conditions"),
+    pytest.param(("night",), (), {("night", "poles")}, id="conditions-on-poles"),
+])
+def test_mining_draws_the_layouts_asked(scripted, monkeypatch, conditions, layouts, asked):
+    from astute_cli.synth import streets
+
+    seen = set()
+
+    def street(rng, condition, layout="poles", urban=False, labels=None, poles=None):
+        seen.add((condition, layout))
+        return np.full((720, 1280, 3), 90, np.uint8), SIGN_BOX.copy(), ["3_24_n60"]
+
+    monkeypatch.setattr(streets, "compose_street", street)
+    spec = mining.MiningSpec(frames=12, detector=scripted([[101, 99, 141, 141]]), size=32, empty_fraction=0.0,
+                             conditions=conditions, layouts=layouts)
+    for i in range(12):
+        mining.mine_frame(spec, i)
+    assert seen == asked

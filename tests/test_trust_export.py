@@ -91,3 +91,36 @@ def test_classifier_option_path_is_the_one_copied(tmp_path, two_stage):
     assert result.exit_code == 0, result.output
     assert export.read_metadata(out)["astute_classifier"] == "better.onnx"
     assert (out.parent / "better.onnx").read_bytes() == other.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "copied"),
+    [
+        pytest.param(["--expert", "{src}/exp.onnx"], "exp.onnx", True, id="expert-recorded-and-copied"),
+        pytest.param(["--expert", "{other}/better.onnx"], "better.onnx", True, id="expert-from-elsewhere"),
+        pytest.param(["--expert", "none"], "", False, id="expert-turned-off"),
+    ],
+)
+def test_the_expert_travels_with_the_model(tmp_path, two_stage, args, named, copied):
+    src, other = two_stage.parent, tmp_path / "other"
+    other.mkdir()
+    make_classifier_onnx(src / "exp.onnx", [0.05, 0.9, 0.05], ["5_19_1", "8_1_1", "background"])
+    make_classifier_onnx(other / "better.onnx", [0.1, 0.8, 0.1], ["5_19_1", "8_1_1", "background"])
+    out = tmp_path / "elsewhere" / "m.onnx"
+    result = runner.invoke(app, ["export", str(two_stage), "-o", str(out), "--tile", "32",
+                                 *[a.format(src=src, other=other) for a in args]])
+    assert result.exit_code == 0, result.output
+    assert export.read_metadata(out)["astute_expert"] == named
+    assert (out.parent / named).is_file() == copied
+    again = tmp_path / "again" / "m.onnx"  # a model naming its expert takes it along when exported again
+    assert runner.invoke(app, ["export", str(out), "-o", str(again), "--tile", "32"]).exit_code == 0
+    assert (again.parent / named).is_file() == copied
+
+
+def test_a_missing_expert_writes_nothing(tmp_path, two_stage):
+    export.write_metadata(two_stage, {"astute_expert": "gone.onnx"})
+    out = tmp_path / "elsewhere" / "m.onnx"
+    result = runner.invoke(app, ["export", str(two_stage), "-o", str(out), "--tile", "32"])
+    assert result.exit_code == 1
+    assert "expert classifier 'gone.onnx', not found" in result.output.replace("\n", "")
+    assert not out.parent.exists() or not any(out.parent.iterdir())

@@ -108,7 +108,7 @@ def annotate_command(
                     result = pipeline.annotate(video, detector, tracker, announcer, speaker, out=out, events=events,
                                                lang=lang.value, hfov_deg=hfov, on_frame=on_frame,
                                                report=False if no_report else report or True,
-                                               vehicle=vehicle.value, schedule=schedule)
+                                               vehicle=vehicle.value, schedule=schedule, info=info)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:

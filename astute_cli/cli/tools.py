@@ -62,8 +62,9 @@ def synth_command(
                                                  "one of these, drawn evenly (clear,dusk,night,winter,rain,fog,"
                                                  "glare); test: one of them.")]
     = "",
-    layouts: Annotated[str, typer.Option(help="detector: each frame with one of these sign layouts, drawn evenly "
-                                              "(poles,touching,big); test: one of them.")] = "",
+    layouts: Annotated[str, typer.Option(help="detector and classifier mining (--mine-with): each frame with one "
+                                              "of these sign layouts, drawn evenly (poles,touching,big); test: one "
+                                              "of them.")] = "",
     frame_size: Annotated[str, typer.Option(help="test: frame size WxH, e.g. 3840x2160 or 2448x2048.")] = "1280x720",
     extra_classes: Annotated[str, typer.Option(help="classifier: comma-separated classes beyond RTSD's to add "
                                                     "(e.g. 5_23_1,5_24_1).")] = "",
@@ -105,7 +106,8 @@ def synth_command(
             mined = mine_classifier_crops(out, MiningSpec(frames=mine_frames, detector=str(mine_with), seed=seed,
                                                           size=size, conf=mine_conf, urban=urban,
                                                           empty_fraction=mine_empty,
-                                                          conditions=parse_conditions(conditions)), workers)
+                                                          conditions=parse_conditions(conditions),
+                                                          layouts=parse_layouts(layouts)), workers)
             say(f"mined {mined['background']} background and {mined['signs']} sign crops from "
                 f"{mined['frames']} frames in {mined['seconds']} s → {out}")
     except (ValueError, OSError) as error:
@@ -263,6 +265,9 @@ def export_command(
     contexts: Annotated[str | None, typer.Option(help="Crop margins the classifier's probabilities are averaged "
                                                       "over, to record (astute_contexts), e.g. '0.05,0.1,0.2'.")]
     = None,
+    expert: Annotated[str | None, typer.Option(help="Expert classifier to record (astute_expert): it takes the "
+                                                    "frames unlike daylight and names plates; 'none' for none.")]
+    = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
     from astute_cli import export
@@ -272,11 +277,11 @@ def export_command(
     try:
         with termination_as_interrupt():
             metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
-                                              contexts=contexts)
+                                              contexts=contexts, expert=expert)
             written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                      int8=int8, calib_dir=calib, opset=opset,
                                                      tolerance=tolerance, force=force, metadata=metadata,
-                                                     classifier_from=classifier)
+                                                     classifier_from=classifier, expert_from=expert)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -284,22 +289,24 @@ def export_command(
     if check is not None:
         Console().print(check.table())
     say(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)")
-    _say_classifier(model or MODELS_DIR / "detector.onnx", written, classifier)
+    for key, given in (("astute_classifier", classifier), ("astute_expert", expert)):
+        _say_companion(model or MODELS_DIR / "detector.onnx", written, key, given)
 
 
-def _say_classifier(model: Path, written: Path, classifier: str | None) -> None:
-    """Say which crop classifier the exported model uses, and whether it was copied beside it."""
+def _say_companion(model: Path, written: Path, key: str, given: str | None) -> None:
+    """Say which crop classifier (or expert) the exported model uses, and whether it was copied beside it."""
     from astute_cli import export
     from astute_cli.checks import same_file
 
-    name = export.read_metadata(written).get("astute_classifier")
+    name = export.read_metadata(written).get(key)
     if not name:
         return
-    source = export.classifier_source(model, name, classifier)
+    what = "classifier" if key == "astute_classifier" else "expert"
+    source = export.classifier_source(model, name, given)
     if same_file(source, written.parent / name):
-        say(f"classifier: {written.parent / name} (beside it)")
+        say(f"{what}: {written.parent / name} (beside it)")
     else:
-        say(f"copied the classifier {source} beside it: {written.parent / name}")
+        say(f"copied the {what} {source} beside it: {written.parent / name}")
 
 # --- benchmark ---
 

@@ -45,7 +45,7 @@ def model_key(detector) -> str:
     """Names a model in cache files: a digest of its files' bytes, thresholds and tiling (both stages of a
     two-stage model), else its class name."""
     parts = [getattr(detector, "detector", None), getattr(detector, "classifier", None),
-             getattr(detector, "reader", None)]
+             getattr(detector, "reader", None), getattr(detector, "expert", None)]
     parts = [p for p in parts if p is not None] or [detector]
     digest, named = hashlib.sha256(), False
     for part in parts:

@@ -47,7 +47,10 @@ class MiningSpec:
     urban: bool = False
     conditions: tuple[str, ...] = ()
     """Each frame under one of these (``synth.conditions``, drawn evenly) as a street of ``synth.streets``;
-    empty: the plain frames of ``scene.compose``."""
+    empty: the plain frames of ``scene.compose`` (unless ``layouts`` asks for streets: then clear ones)."""
+    layouts: tuple[str, ...] = ()
+    """Each street with one of these sign layouts (``synth.streets``: poles, touching, big), drawn evenly; empty:
+    poles."""
 
 
 def _detector(path: str):
@@ -67,11 +70,12 @@ def mine_frame(spec: MiningSpec, index: int) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng([spec.seed, 7919, index])
     labels = [label for label in classifier_labels() if label != BACKGROUND]
     n_signs = 0 if rng.random() < spec.empty_fraction else None
-    if spec.conditions:
+    if spec.conditions or spec.layouts:
         from astute_cli.synth.streets import compose_street
 
-        frame, boxes, names = compose_street(rng, str(rng.choice(spec.conditions)), urban=spec.urban, labels=labels,
-                                             poles=n_signs)
+        condition = str(rng.choice(spec.conditions)) if spec.conditions else "clear"
+        layout = str(rng.choice(spec.layouts)) if spec.layouts else "poles"  # drawn only when asked: same streets
+        frame, boxes, names = compose_street(rng, condition, layout, urban=spec.urban, labels=labels, poles=n_signs)
     else:
         frame, boxes, names = scene.compose(rng, n_signs=n_signs, labels=labels, urban=spec.urban)
     detector = _detector(spec.detector)
