@@ -64,8 +64,8 @@ class Announcer:
         value_min_width_px: readings of boxes narrower than this do not vote on the number, and the ``value_wait``
             views are counted only from this width (a far sign waits while it grows to where its number can be
             read); 0: every box that votes on the kind also reads.
-        value_say_width_px: a valued sign this wide is said at once, without its number if that is still unsure
-            (a sign this near is passed within a second or two: saying it late helps no one); 0: never.
+        value_say_width_px: a sign this wide is said at once, without its number or a plate's if that is still
+            unsure (a sign this near is passed within a second or two: saying it late helps no one); 0: never.
         value_min_confidence: readings less sure than this do not vote on the number (the bundled reader's
             plausible readings under 0.3 are right one time in five, from 0.5 on 97 times in 100:
             ``benchmarks/README.md``, "When to say the number").
@@ -157,8 +157,9 @@ class Announcer:
             key = self._decide(track, said, values is not None, width)
             plates_grew = key is None and said is not None and self._plates_grew(track)
             key = said if plates_grew else key
-            if key is None or (said is None and self.plates.waiting(track, t, self._plate_number_unsure(track))):
-                continue  # not due yet, or the sign's one alert waits (briefly) for the plate under it
+            if key is None or (said is None and not self._near(width)
+                               and self.plates.waiting(track, t, self._plate_number_unsure(track))):
+                continue  # not due yet, or the sign's one alert waits (briefly, while far) for the plate under it
             if said is not None:
                 self._corrected.add(track)
             self._announced[track] = key
@@ -185,14 +186,18 @@ class Announcer:
             if n_reads >= self.value_votes and read_share >= self.value_share:
                 return (code, number)
             self._waited[track] += int(width >= self.value_min_width_px)
-            near = 0 < self.value_say_width_px <= width
-            return (code, None) if near or 0 <= self.value_wait < self._waited[track] else None
+            return (code, None) if self._near(width) or 0 <= self.value_wait < self._waited[track] else None
         if said == (code, None):  # said without its number: complete it once the number is sure
             sure = n_reads >= self.value_votes and read_share >= self.value_share
             return (code, number) if sure else None
         changed = (code, number) != said and count >= self.correct_votes and share >= self.correct_share \
             and n_reads >= self.correct_votes and read_share >= self.correct_share
         return (code, number) if changed else None
+
+    def _near(self, width: float) -> bool:
+        """A sign this wide is said at once, without what it still waits for (its number, a plate's): it is passed
+        within a second or two (``value_say_width_px``; 0: never)."""
+        return 0 < self.value_say_width_px <= width
 
     def _plate_labels(self, track: int) -> tuple[str, ...]:
         """The plates under a sign track as they vote now, each with its number once that is sure."""

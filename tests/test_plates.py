@@ -158,18 +158,19 @@ def test_a_sign_without_plate_keeps_its_event_record():
 
 
 @pytest.mark.parametrize(
-    ("plate_widths", "alert_frame", "plates"),
+    ("plate_widths", "alert_frame", "plates", "sign_px"),
     [
-        pytest.param([10, 12, 14, 16, 18, 19, 20, 21, 22, 23, 24, 25], 5, ("8_4_1",), id="waits-for-the-plate"),
-        pytest.param([10] * 12, 11, (), id="gives-up-1s-after-due"),
-        pytest.param([None] * 12, 1, (), id="no-plate-no-wait"),
+        pytest.param([10, 12, 14, 16, 18, 19, 20, 21, 22, 23, 24, 25], 5, ("8_4_1",), 30, id="waits-for-the-plate"),
+        pytest.param([10] * 12, 11, (), 30, id="gives-up-1s-after-due"),
+        pytest.param([None] * 12, 1, (), 30, id="no-plate-no-wait"),
+        pytest.param([10] * 12, 1, (), 48, id="a-near-sign-waits-for-no-plate"),
     ],
 )
-def test_a_sign_waits_for_a_plate_still_too_small_to_read(plate_widths, alert_frame, plates):
-    announcer = Announcer(LABELS, fps=10)  # waits at most 1 s = 10 frames
+def test_a_sign_waits_for_a_plate_still_too_small_to_read(plate_widths, alert_frame, plates, sign_px):
+    announcer = Announcer(LABELS, fps=10)  # waits at most 1 s = 10 frames, and not once the sign is 48 px wide
     alerts = []
     for i, width in enumerate(plate_widths):
-        rows = [([100, 100, 130, 130], 1, 1)]  # a 30 px 3.24 40, readable from the first frame
+        rows = [([100, 100, 100 + sign_px, 100 + sign_px], 1, 1)]  # a 3.24 40, readable from the first frame
         if width is not None:
             rows.append(([100, 131, 100 + width, 131 + width / 3], 3, 2))  # its trucks-only plate
         alerts += announcer.update(tracked(rows), i)
