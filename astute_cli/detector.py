@@ -404,7 +404,7 @@ class TwoStageDetector:
         keep = ~self._background[class_id]
         self._plates_not_towns(boxes.xyxy, class_id, kind_probs, keep)
         if self.expert is not None and not whole_frame:
-            self._plates_from_expert(image, boxes.xyxy, class_id, label_probs, keep)
+            self._plates_from_expert(image, boxes, class_id, label_probs, keep, confidence)
             kind_probs = self.kind_map.collapse(label_probs)
         if self.plates_need_sign:
             keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
@@ -417,16 +417,28 @@ class TwoStageDetector:
         """(N, labels) probabilities of the ``"classifier"`` or the ``"expert"``, in the detector's label space."""
         return getattr(self, which).probabilities(image, xyxy) @ self._projections[which]
 
-    def _plates_from_expert(self, image: np.ndarray, xyxy: np.ndarray, class_id: np.ndarray,
-                            label_probs: np.ndarray, keep: np.ndarray) -> None:
-        """The expert names the kind of each kept plate (``class_id`` and ``label_probs`` in place): the first
-        classifier tells a plate from a sign, the expert, trained on plates printing any distance, which plate."""
-        rows = np.flatnonzero(keep & self._plate[class_id])
+    def _plates_from_expert(self, image: np.ndarray, boxes: Detections, class_id: np.ndarray,
+                            label_probs: np.ndarray, keep: np.ndarray, confidence: np.ndarray) -> None:
+        """The expert names the plates (``class_id``, ``label_probs``, ``keep`` and ``confidence`` in place). The
+        first classifier tells a plate from a sign, the expert, trained on plates printing any distance, which plate
+        it is; and a box hanging under a kept sign that the first classifier dropped is kept when the expert calls it
+        a plate (a plate printing a distance the first classifier never saw is background to it, half the time)."""
+        plate = keep & self._plate[class_id]
+        sign = keep & ~plate
+        dropped = ~keep & plates_under_signs(boxes.xyxy, ~sign)  # hanging under a kept sign (GOST's mounting)
+        rows = np.flatnonzero(plate | dropped)
         if not len(rows):
             return
-        label_probs[rows] = self._probabilities("expert", image, xyxy[rows])
+        probs = self._probabilities("expert", image, boxes.xyxy[rows])
+        kinds = self.kind_map.collapse(probs)
         plates = np.flatnonzero(self._plate)
-        class_id[rows] = plates[self.kind_map.collapse(label_probs[rows])[:, plates].argmax(axis=1)]
+        named = plates[kinds[:, plates].argmax(axis=1)]
+        for k, row in enumerate(rows):
+            if plate[row]:
+                class_id[row], label_probs[row] = named[k], probs[k]
+            elif self._plate[kinds[k].argmax()]:  # a dropped box the expert calls a plate
+                class_id[row], label_probs[row], keep[row] = named[k], probs[k], True
+                confidence[row] = boxes.confidence[row] * kinds[k, named[k]]
 
     def _plates_not_towns(self, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
                           keep: np.ndarray) -> None:

@@ -384,7 +384,7 @@ FIRST, EXPERT = ["1_17", "8_1_1", "8_1_3", "background"], ["1_17", "3_24_n60", "
 DAY = np.random.default_rng(1).integers(0, 256, (64, 160, 3), dtype=np.uint8)  # bright, sharp, colourful
 NIGHT = np.zeros((64, 160, 3), np.uint8)
 # what each classifier says of a box, over FIRST's and EXPERT's labels
-BUMP, PLATE_RIGHT, BUMP_TOO = [.9, .02, .03, .05], [.1, .1, .7, .1], [.7, .1, .1, .1]
+BUMP, PLATE_RIGHT, BUMP_TOO, DROPPED = [.9, .02, .03, .05], [.1, .1, .7, .1], [.7, .1, .1, .1], [.05, .05, .1, .8]
 SPEED, PLATE_AHEAD, ZONE_PLATE, NOTHING = [0, .9, .05, 0, 0, .05], [0, 0, .8, .1, 0, .1], [0, 0, 0, 0, .9, .1], \
     [0, 0, 0, 0, 0, 1]
 
@@ -398,6 +398,10 @@ SPEED, PLATE_AHEAD, ZONE_PLATE, NOTHING = [0, .9, .05, 0, 0, .05], [0, 0, .8, .1
                      id="day-a-plate-only-the-expert-knows"),
         pytest.param(DAY, True, [BUMP, BUMP_TOO], [SPEED, PLATE_AHEAD], ["1_17", "1_17"],
                      id="day-the-first-classifier-tells-sign-from-plate"),
+        pytest.param(DAY, True, [BUMP, DROPPED], [SPEED, PLATE_AHEAD], ["1_17", "8_1_1"],
+                     id="day-a-plate-the-first-classifier-dropped-kept-by-the-expert"),
+        pytest.param(DAY, True, [BUMP, DROPPED], [SPEED, NOTHING], ["1_17"], id="day-dropped-by-both"),
+        pytest.param(DAY, False, [BUMP, DROPPED], None, ["1_17"], id="day-dropped-without-an-expert"),
         pytest.param(NIGHT, True, [BUMP, PLATE_RIGHT], [SPEED, PLATE_AHEAD], ["3_24", "8_1_1"],
                      id="night-the-expert-takes-every-box"),
         pytest.param(NIGHT, True, [BUMP, PLATE_RIGHT], [NOTHING, PLATE_AHEAD], [],
@@ -422,6 +426,17 @@ def test_the_expert_takes_frames_unlike_daylight_and_names_plates(tmp_path, monk
     boxes = Detections(np.float32(signs), np.ones(2, np.float32), np.zeros(2, int))
     found = detector.describe(frame, boxes)
     assert [detector.labels[k] for k in found.class_id] == said
+
+
+def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", DROPPED, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", PLATE_AHEAD, EXPERT)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    detector.plates_need_sign = False  # even so: the expert is asked only about boxes hanging under a kept sign
+    alone = Detections(np.float32([ALONE]), np.ones(1, np.float32), np.zeros(1, int))
+    assert len(detector.describe(DAY, alone)) == 0
 
 
 def test_the_expert_can_be_turned_off_or_given(tmp_path):
