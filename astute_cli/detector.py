@@ -360,6 +360,8 @@ class TwoStageDetector:
                  expert_frames: Callable[[np.ndarray], bool] = looks_unlike_daylight) -> None:
         self.detector, self.classifier, self.reader, self.expert = detector, classifier, reader, expert
         self.expert_frames = expert_frames
+        self.scan_expert: bool | None = None
+        """Whether the last :meth:`detect` handed its frame to the expert (None before the first)."""
         names = list(classifier.labels)
         if expert is not None:  # one label space for both: the expert's labels the first classifier lacks appended
             names += [label for label in expert.labels if label not in set(classifier.labels)]
@@ -375,7 +377,7 @@ class TwoStageDetector:
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
-        expert = self.expert_for(image)  # asked of the frame as it is, before a hazy one is lifted
+        self.scan_expert = expert = self.expert_for(image)  # asked of the frame as it is, before it is lifted
         seen = self.detector.seen(image)  # lifted once here; the lifted frame is not hazy, so not lifted again
         return self.describe_kept(seen, self.detector.detect(seen, far_only), expert)[0]
 
@@ -392,10 +394,14 @@ class TwoStageDetector:
     def describe_kept(self, image: np.ndarray, boxes: Detections, expert: bool | None = None
                       ) -> tuple[Detections, np.ndarray]:
         """:meth:`describe`, and which of the boxes it kept ((N,) bool), so that their track ids can follow.
-        ``expert``: whether the expert classifier takes every box (None: :meth:`expert_for` the frame)."""
+        ``expert``: whether the expert classifier takes every box (None: as the last :meth:`detect` decided, so that
+        the frames between two scans cost no second look at the light; before any scan, :meth:`expert_for` this
+        frame)."""
         if not len(boxes):
             return Detections.empty(), np.zeros(0, bool)
-        whole_frame = self.expert_for(image) if expert is None else expert and self.expert is not None
+        if expert is None:
+            expert = self.scan_expert if self.scan_expert is not None else self.expert_for(image)
+        whole_frame = expert and self.expert is not None
         image = self.detector.seen(image)
         label_probs = self._probabilities("expert" if whole_frame else "classifier", image, boxes.xyxy)
         kind_probs = self.kind_map.collapse(label_probs)

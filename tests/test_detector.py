@@ -428,6 +428,23 @@ def test_the_expert_takes_frames_unlike_daylight_and_names_plates(tmp_path, monk
     assert [detector.labels[k] for k in found.class_id] == said
 
 
+@pytest.mark.parametrize(("scanned", "described", "said"), [
+    pytest.param(None, NIGHT, "3_24", id="no-scan-yet-the-frame-decides"),
+    pytest.param(NIGHT, DAY, "3_24", id="between-scans-the-last-scan-decides"),
+    pytest.param(DAY, NIGHT, "1_17", id="a-daylight-scan-holds-too"),
+])
+def test_frames_between_scans_follow_the_last_scan(tmp_path, scanned, described, said):
+    make_classifier_onnx(tmp_path / "c.onnx", BUMP, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", SPEED, EXPERT)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    if scanned is not None:
+        detector.detect(scanned)
+    found = detector.describe(described, Detections(np.float32([SIGN_ABOVE]), np.ones(1, np.float32), np.zeros(1)))
+    assert [detector.labels[k] for k in found.class_id] == [said]
+
+
 def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
     make_classifier_onnx(tmp_path / "c.onnx", DROPPED, FIRST)
     make_classifier_onnx(tmp_path / "e.onnx", PLATE_AHEAD, EXPERT)
