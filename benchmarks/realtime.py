@@ -111,7 +111,7 @@ def speed_run(video: Path, setting: str, threads: int | None, preset: str | None
     schedule = replace(schedule, focus=schedule.focus and focus)
     watch = Stopwatch()
     watch.wrap(detector.detector, "detect", "detect")
-    watch.wrap(detector, "describe", "classify + read")
+    watch.wrap(detector, "describe_kept", "classify + read")  # the scans' boxes and the looks between scans
     watch.wrap(tracker, "update", "track")
     watch.wrap(announcer, "update", "announce")
     watch.wrap(pipeline, "draw", "draw")
