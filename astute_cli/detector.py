@@ -351,8 +351,9 @@ class TwoStageDetector:
 
     An ``expert``, a second classifier trained wider (on streets under conditions, and on plates printing any
     distance), takes every box of a frame that ``expert_frames`` flags (default: one that does not look like clear
-    daylight, :func:`astute_cli.daylight.looks_unlike_daylight`), and names the kind of every plate the first
-    classifier finds on other frames. Its labels the first classifier lacks are added to the label space.
+    daylight, :func:`astute_cli.daylight.looks_unlike_daylight`); on other frames it names the kind of every plate
+    the first classifier finds, and of a box under a sign that the first classifier dropped (kept if it is a plate to
+    the expert). Its labels the first classifier lacks are added to the label space.
     """
 
     def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
@@ -536,7 +537,8 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     reader ONNX file; None: the file the metadata's ``astute_reader`` names beside the model (``none``: no
     reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
     value classes), and asks an ``expert`` classifier for plates and for frames unlike daylight (a classifier
-    ONNX file; None: the file the metadata's ``astute_expert`` names beside the model, if any; False: none)."""
+    ONNX file; None or True: the file the metadata's ``astute_expert`` names beside the model, if any; False:
+    none)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or env_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -547,7 +549,7 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     if not name:
         return detector
     contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
-    if expert is None:
+    if expert is None or expert is True:
         expert = detector.metadata.get("astute_expert") and path.parent / detector.metadata["astute_expert"]
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
                             float(detector.metadata.get("astute_min_confidence", 0.0)),
