@@ -19,7 +19,6 @@ computes); a schedule with ``focus`` looks again at the frames between scans, so
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
@@ -147,7 +146,7 @@ def clip_quality(clips: list[Path], threads: int | None, cache: Path, settings: 
     from astute_cli.detector import load_detector
     from astute_cli.eval.clips import score_alerts, summarize_clips
     from astute_cli.eval.limits import score_clip, summarize
-    from astute_cli.eval.replay import ReplayDetector, detect_clip, load_cached, save_cached
+    from astute_cli.eval.replay import ReplayDetector, detect_clip, load_cached, model_key, save_cached
     from astute_cli.eval.speed import Timer
     from astute_cli.labels.clips import load_clip_labels
     from astute_cli.pipeline import run_stages
@@ -156,8 +155,12 @@ def clip_quality(clips: list[Path], threads: int | None, cache: Path, settings: 
     out: dict[str, dict] = {}
     detected: dict[tuple, list] = {}
 
+    digests: dict[int, str] = {}  # id(detector): model_key (hashes ~25 MB of models: once per detector)
+
     def detections(detector, model: Path, path: Path, labels, step: int, far_only: bool) -> list:
-        key = (model.stem, _stages_digest(model), path.name, step, far_only)  # a new classifier or reader: new key
+        if id(detector) not in digests:
+            digests[id(detector)] = model_key(detector)
+        key = (model.stem, digests[id(detector)], path.name, step, far_only)  # a new classifier or reader: new key
         if key not in detected:
             cached = cache / ("__".join(map(str, key)) + ".npz")
             if not cached.is_file():
@@ -202,21 +205,6 @@ def _chosen(names: str) -> list[str]:
     """The SETTINGS named in a ';'-separated list, by full name or by the word before the colon (before, after)."""
     wanted = [w.strip() for w in names.split(";") if w.strip()]
     return [name for name in SETTINGS if name in wanted or name.split(":")[0] in wanted]
-
-
-@functools.cache
-def _stages_digest(model: Path) -> str:
-    """A short digest of the files that make a detection: the detector, its classifier and expert, and the bundled
-    reader (read once per model and run: ~25 MB, asked for every clip of every setting)."""
-    import hashlib
-
-    from astute_cli.detector import READER_MODEL
-
-    digest = hashlib.sha256()
-    for path in (model, model.parent / "classifier.onnx", model.parent / "classifier.expert.onnx", READER_MODEL):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:10]
 
 
 class FarOnly:

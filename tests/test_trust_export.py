@@ -46,7 +46,7 @@ def test_exported_model_elsewhere_annotates(tmp_path, monkeypatch, two_stage, ar
                                  *[a.replace("{calib}", str(calib)) for a in args]])
     assert result.exit_code == 0, result.output
     assert (out.parent / "cls.onnx").read_bytes() == (two_stage.parent / "cls.onnx").read_bytes()
-    assert f"copied the classifier {two_stage.parent / 'cls.onnx'} beside it" in result.output.replace("\n", "")
+    assert f"copied the crop classifier {two_stage.parent / 'cls.onnx'} beside it" in result.output.replace("\n", "")
     video = make_video(tmp_path / "v.mp4", n_frames=5, size_wh=(96, 64))
     annotated = runner.invoke(app, ["annotate", str(video), "--model", str(out), "--no-voice",
                                     "-o", str(tmp_path / "o.mp4")])

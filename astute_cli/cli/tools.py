@@ -301,7 +301,7 @@ def _say_companion(model: Path, written: Path, key: str, given: str | None) -> N
     name = export.read_metadata(written).get(key)
     if not name:
         return
-    what = "classifier" if key == "astute_classifier" else "expert"
+    what = export.COMPANIONS[key]
     source = export.classifier_source(model, name, given)
     if same_file(source, written.parent / name):
         say(f"{what}: {written.parent / name} (beside it)")
