@@ -585,10 +585,7 @@ def load_reader(path: Path | None, threads: int | None = None) -> Reader | None:
         from astute_cli.reader import ValueReader
     except ImportError as error:
         raise ValueError(f"Cannot load value reader {str(path)!r}: {error}") from None
-    reader = ValueReader(path, threads)
-    if getattr(reader, "path", None) is None:
-        reader.path = Path(path)  # names the reader's file (benchmark caches tell readers apart by it)
-    return reader
+    return ValueReader(path, threads)
 
 
 def env_threads() -> int | None:

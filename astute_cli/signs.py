@@ -48,7 +48,8 @@ VALUE_RANGES: dict[str, ValueRange] = {
     "height": ValueRange(1.5, 6.0, 0.1, "m"),  # 3.13
     "width": ValueRange(1.5, 6.0, 0.1, "m"),  # 3.14
     "length": ValueRange(2.0, 40.0, 0.1, "m"),  # 3.15
-    "distance": ValueRange(50, 5000, 10, "m"),  # 8.1.x, 8.2.x plates (printed "150 м" or "1,5 км"), 3.16
+    "distance": ValueRange(50, 5000, 10, "m"),  # 8.1.x, 8.2.x plates (printed "150 м" or "1,5 км")
+    "headway": ValueRange(10, 300, 5, "m"),  # 3.16, the gap to keep to the vehicle ahead
     "weight": ValueRange(1, 60, 0.5, "t"),  # 3.11, 3.4, 8.11
     "axle_weight": ValueRange(1, 60, 0.5, "t"),  # 3.12
 }

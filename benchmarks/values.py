@@ -35,16 +35,20 @@ BUCKETS = ((12, 16, "<16"), (16, 24, "16-24"), (24, 32, "24-32"), (32, 48, "32-4
 SPEEDS = tuple(str(v) for v in range(5, 135, 5))
 HEIGHTS = tuple(f"{v / 10:.1f}".replace(".", ",") + "м" for v in range(15, 61))
 WEIGHTS = (*(f"{v}т" for v in range(1, 61)), "2,5т", "3,5т", "7,5т", "12,5т")
+LENGTHS = (*(f"{v}м" for v in range(2, 41)), "8,5м", "12,5м", "16,5м")
+HEADWAYS = (*(f"{v}м" for v in range(10, 105, 5)), "150м", "200м")
 PLATES = (*(f"{v}м" for v in range(50, 1050, 50)), *(f"{v / 10:g}".replace(".", ",") + "км" for v in range(10, 55, 5)))
 TRUTHS: dict[str, tuple[str, ...]] = {
     # kind: the values a real sign of it can carry (held-out ones included)
     "3_24": SPEEDS, "3_25": SPEEDS[3:], "4_6": SPEEDS[3:], "6_2": SPEEDS[3:],
-    "3_13": HEIGHTS, "3_14": HEIGHTS, "3_11": WEIGHTS, "3_12": WEIGHTS, "8_1_1": PLATES, "8_2_1": PLATES,
+    "3_13": HEIGHTS, "3_14": HEIGHTS, "3_11": WEIGHTS, "3_12": WEIGHTS, "3_15": LENGTHS, "3_16": HEADWAYS,
+    "8_1_1": PLATES, "8_2_1": PLATES,
 }
 SHOWCASE: dict[str, tuple[str, ...]] = {
     # held-out values on the kinds that carry them, drawn extra so each has its own count
     "3_24": ("90", "110"), "3_25": ("90", "110"), "4_6": ("90", "110"), "6_2": ("90", "110"),
-    "3_13": ("3,8м",), "3_14": ("3,8м",), "3_11": ("15т",), "3_12": ("15т",), "8_1_1": ("250м",), "8_2_1": ("250м",),
+    "3_13": ("3,8м",), "3_14": ("3,8м",), "3_11": ("15т",), "3_12": ("15т",), "3_15": ("15м",),
+    "3_16": ("90м",), "8_1_1": ("250м",), "8_2_1": ("250м",),
 }
 
 
@@ -73,11 +77,12 @@ def is_held_out(text: str) -> bool:
     return text.rstrip("мтк") in values.HELD_OUT
 
 
-def run_reader(items: list[dict], model: Path, threads: int) -> tuple[list[str], list[float], float]:
+def run_reader(items: list[dict], model: Path, threads: int, views: int = len(reader.VIEWS)
+               ) -> tuple[list[str], list[float], float]:
     """Texts read by the CRNN as the runtime reads them (``ValueReader.read`` on the sign's patch and box: every
-    layout of its kind, the surer reading kept), their confidences, and its median ms per read (one speed sign,
-    crop included)."""
-    vr = reader.ValueReader(model, threads=threads)
+    layout of its kind at the first ``views`` of ``reader.VIEWS``, the views voting), their confidences, and its
+    median ms per read (one speed sign, crop included)."""
+    vr = reader.ValueReader(model, threads=threads, views=reader.VIEWS[:views])
     readings = [vr.read(it["patch"], it["box"][None], [it["code"]])[0] for it in items]
     texts, confidences = [r.text for r in readings], [r.confidence for r in readings]
     frame = np.full((720, 1280, 3), 128, np.uint8)
@@ -153,6 +158,8 @@ def main() -> None:
     parser.add_argument("--per-bucket", type=int, default=60, help="crops per kind and width bucket")
     parser.add_argument("--showcase", type=int, default=6, help="extra crops per held-out value, kind and bucket")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--views", type=int, default=len(reader.VIEWS),
+                        help="read each sign at the first N of reader.VIEWS (1: the box as it is)")
     parser.add_argument("--rapidocr", action="store_true", help="read with rapidocr-onnxruntime instead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -162,8 +169,8 @@ def main() -> None:
         texts, ms, size_mb = run_rapidocr(items, args.threads)
         name = "rapidocr-onnxruntime PP-OCR recogniser"
     else:
-        texts, confidences, ms = run_reader(items, args.model, args.threads)
-        size_mb, name = args.model.stat().st_size / 1e6, f"CRNN {args.model.name}"
+        texts, confidences, ms = run_reader(items, args.model, args.threads, args.views)
+        size_mb, name = args.model.stat().st_size / 1e6, f"CRNN {args.model.name}, {args.views} view(s)"
     result = {"command": " ".join(["benchmarks/values.py", *sys.argv[1:]]), "reader": name, "seed": args.seed,
               "crops": len(items), "ms_per_read": round(ms, 3),
               "threads": args.threads, "model_mb": round(size_mb, 3), "accuracy": score(items, texts),

@@ -271,6 +271,7 @@ def test_cache_replays_detections(tmp_path, video_factory):
 
 def test_cache_key_tells_two_stage_models_apart(tmp_path):
     from astute_cli.detector import load_detector
+    from astute_cli.reader import DEFAULT_READER
     from tests.onnx_factories import make_classifier_onnx, make_detector_onnx
 
     keys = {}
@@ -284,7 +285,10 @@ def test_cache_key_tells_two_stage_models_apart(tmp_path):
     detector.min_confidence = 0.5
     keys["a, other threshold"] = bench.model_key(detector)
     keys["a, zoomed"] = bench.model_key(load_detector(tmp_path / "a" / "d.onnx", tile=64, zoom="2"))
-    assert len(set(keys.values())) == 4, keys
+    one_view = load_detector(tmp_path / "a" / "d.onnx", tile=0, reader=DEFAULT_READER)
+    one_view.reader.views = ((0.0, 0.0),)
+    keys["a, a reader of one view"] = bench.model_key(one_view)
+    assert len(set(keys.values())) == 5, keys
     assert keys["a"] == bench.model_key(load_detector(tmp_path / "a" / "d.onnx", tile=0))
 
 

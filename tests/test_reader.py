@@ -178,9 +178,38 @@ class _Scripted:
 ])
 def test_read_keeps_the_surer_layout(bundled, monkeypatch, code, scripted, expected):
     monkeypatch.setattr(bundled, "session", _Scripted(scripted))
+    monkeypatch.setattr(bundled, "views", ((0.0, 0.0),))
     frame = np.full((80, 80, 3), 128, np.uint8)
     (reading,) = bundled.read(frame, np.array([[20, 20, 60, 60]], np.float32), [code])
     assert reading.value == expected
+
+
+@pytest.mark.parametrize(("code", "scripted", "expected"), [
+    # one reading per view (and per layout within a view), in the order of the views; expected: the number, its
+    # text, and the step probabilities of the views that read it (a reading's confidence is that to the path's length)
+    pytest.param("3_24", [("90", 0.8), ("60", 0.85), ("90", 0.8)], (90.0, "90", [0.8, 0.8]),
+                 id="two-views-outweigh-a-surer-one"),
+    pytest.param("3_24", [("90", 0.6), ("60", 0.9), ("", 0.99)], (60.0, "60", [0.9]),
+                 id="views-reading-else-make-it-less-sure"),
+    pytest.param("3_24", [("", 0.9), ("", 0.8), ("", 0.7)], (None, "", None), id="no-view-reads-a-number"),
+    pytest.param("3_13", [("", 0.5), ("3,8м", 0.9), ("3,9м", 0.95), ("", 0.99), ("", 0.1), ("3,8м", 0.9)],
+                 (3.8, "3,8м", [0.9, 0.9]), id="each-view-keeps-its-layout-with-a-number"),
+])
+def test_views_vote_on_the_number(bundled, monkeypatch, code, scripted, expected):
+    monkeypatch.setattr(bundled, "session", _Scripted(scripted))
+    monkeypatch.setattr(bundled, "views", ((0.0, 0.0), (0.04, 0.0), (-0.04, 0.0)))
+    frame = np.full((80, 80, 3), 128, np.uint8)
+    (reading,) = bundled.read(frame, np.array([[20, 20, 60, 60]], np.float32), [code])
+    value, text, agreeing = expected
+    assert (reading.value, reading.text) == (value, text)
+    steps = max(len(_path(t)) for t, _ in scripted)
+    want = 0.9 ** steps if agreeing is None else sum(p ** steps for p in agreeing) / 3
+    assert reading.confidence == pytest.approx(want, rel=1e-3)
+
+
+def test_a_reader_needs_a_view():
+    with pytest.raises(ValueError, match="at least one view"):
+        reader.ValueReader(views=())
 
 
 def test_bundled_model_names_its_charset_and_input(bundled):

@@ -129,7 +129,8 @@ def test_classifier_set_layout(tmp_path):
     pytest.param("3_13_r3.5", 1.0, True, id="height-prints-another-value"),
     pytest.param("3_24_n60", 0.0, False, id="share-0-keeps-the-label's-value"),
     pytest.param("5_19_1", 1.0, False, id="sign-without-value-unchanged"),
-    pytest.param("3_16_n1", 1.0, False, id="kind-the-reader-does-not-draw-unchanged"),
+    pytest.param("3_16_n30", 1.0, True, id="minimum-gap-prints-another-value"),
+    pytest.param("3_15_n10", 1.0, True, id="length-prints-another-value"),
     pytest.param("8_1_1", 1.0, True, id="distance-plate-prints-another-distance"),
     pytest.param("8_1_3", 1.0, False, id="plate-with-an-arrow-unchanged"),
 ])

@@ -53,8 +53,8 @@ def model_key(detector) -> str:
         if path is not None and Path(path).is_file():
             digest.update(Path(path).read_bytes())
             named = True
-        digest.update(repr(tuple(getattr(part, key, None) for key in ("conf", "iou", "tile", "roi", "zoom", "contexts"))
-                           ).encode())
+        settings = ("conf", "iou", "tile", "roi", "zoom", "contexts", "views")
+        digest.update(repr(tuple(getattr(part, key, None) for key in settings)).encode())
     digest.update(repr((getattr(detector, "min_confidence", None), getattr(detector, "plates_need_sign", None))
                        ).encode())
     return f"{type(detector).__name__}-{digest.hexdigest()[:16]}" if named else type(detector).__name__

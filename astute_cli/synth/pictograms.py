@@ -11,7 +11,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
 from astute_cli.paths import shared_data
 from astute_cli.signs import make_label, parse_label, printed_text
@@ -19,11 +19,6 @@ from astute_cli.signs import make_label, parse_label, printed_text
 MASTER_PX = 192
 """Pictograms are rendered once at this width and resized down (rendering big then shrinking looks real)."""
 
-VALUE_STYLE: dict[str, tuple[str, str]] = {
-    # code: (how the value is written, ink colour) — the value is printed inside the sign's face; the reader's kinds
-    # (speeds, heights, weights, plates) are printed in GOST's layouts by ``synth.values.face`` instead
-    "3_15": ("{v} м", "black"), "3_16": ("{v} м", "black"),
-}
 VALUES: dict[str, tuple[float, ...]] = {
     "3_24": (5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130),
     "3_25": (20, 30, 40, 50, 60, 70, 80, 90, 100),
@@ -32,7 +27,7 @@ VALUES: dict[str, tuple[float, ...]] = {
     "3_13": (2.0, 2.2, 2.5, 2.7, 3.0, 3.2, 3.3, 3.5, 3.7, 3.8, 3.9, 4.0, 4.1, 4.2, 4.3, 4.5, 4.7, 5.0, 5.2),
     "3_14": (2.0, 2.2, 2.3, 2.5, 2.7, 3.0, 3.2, 3.5),
     "3_15": (8.0, 10.0, 12.0, 15.0, 20.0),
-    "3_16": (30.0, 50.0, 70.0, 100.0),
+    "3_16": (20.0, 30.0, 50.0, 70.0, 100.0),
     "3_11": (3, 5, 7, 8, 9, 10, 12, 13, 15, 17, 20, 23, 25, 30, 35, 40),
     "3_12": (3, 5, 6, 8, 10, 12),
 }
@@ -68,13 +63,13 @@ def rtsd_labels() -> tuple[str, ...]:
 
 def renderable(label: str) -> bool:
     code, value = parse_label(label)
-    return code in pictogram_codes() and (value is None or code in VALUE_STYLE or code in _face_codes())
+    return code in pictogram_codes() and (value is None or code in _face_codes())
 
 
 @lru_cache(maxsize=1)
 def _face_codes() -> frozenset[str]:
-    """Codes whose value is printed in GOST's own layout by ``synth.values.face`` (the reader's kinds, plates
-    with distances included); ``VALUE_STYLE`` prints the others."""
+    """Codes whose value is printed in GOST's own layout by ``synth.values.face``: every valued sign drawn with a
+    value (the reader's kinds, plates with distances included)."""
     from astute_cli.synth import values  # it draws its faces on this module's pictograms
 
     return frozenset(values.LAYOUTS)
@@ -102,9 +97,7 @@ def _master(label: str) -> np.ndarray:
 
         image = values.face(code, printed_text(code, value))
     elif value is not None:
-        if code not in VALUE_STYLE:
-            raise ValueError(f"Sign {code!r} carries no value, got {label!r}")
-        image = _print_value(_load_pictogram(code), code, value)
+        raise ValueError(f"Sign {code!r} carries no value, got {label!r}")
     else:
         image = _load_pictogram(code)
     image.setflags(write=False)
@@ -130,25 +123,6 @@ def _load_pictogram(code: str) -> np.ndarray:
 def _crop_to_alpha(rgba: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(rgba[:, :, 3] > 8)
     return np.ascontiguousarray(rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
-
-
-def _print_value(rgba: np.ndarray, code: str, value: float) -> np.ndarray:
-    """Blank the printed value out of the sign's face and print ``value`` in the GOST font."""
-    out = rgba.copy()
-    h, w = out.shape[:2]
-    face = _face_colour(out)
-    x1, x2 = round(0.2 * w), round(0.8 * w)
-    y1, y2 = round(0.22 * h), round(0.78 * h)
-    out[y1:y2, x1:x2, :3] = face
-    template, ink = VALUE_STYLE[code]
-    text = template.format(v=f"{value:g}".replace(".", ","))
-    colour = {"black": (0, 0, 0), "white": (255, 255, 255)}[ink]
-    picture = Image.fromarray(out)
-    draw = ImageDraw.Draw(picture)
-    font = _fit_font(text, x2 - x1, round((y2 - y1) * 0.85))
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    draw.text(((w - (right - left)) / 2 - left, (h - (bottom - top)) / 2 - top), text, font=font, fill=(*colour, 255))
-    return np.asarray(picture).copy()
 
 
 def _face_colour(rgba: np.ndarray) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ from astute_cli import reader
 from astute_cli.paths import shared_data
 from astute_cli.synth.pictograms import _load_pictogram
 
-KINDS = ("3_24", "3_25", "4_6", "6_2", "3_11", "3_12", "3_13", "3_14", "8_1_1", "8_2_1")
+KINDS = ("3_24", "3_25", "4_6", "6_2", "3_11", "3_12", "3_13", "3_14", "3_15", "3_16", "8_1_1", "8_2_1")
 """The sign codes the generator draws (one pictogram per reader kind)."""
 
 HELD_OUT = ("90", "110", "15", "3,8", "250")
@@ -60,6 +60,9 @@ LAYOUTS: dict[str, Layout] = {
     "3_12": Layout("disc", (0.37, 0.0, 0.5), (0.25, 0.17, 0.75, 0.45), None, "black"),
     "3_13": Layout("disc", (0.37, 0.185, 0.815), (0.22, 0.22, 0.78, 0.54), (0.4, 0.58, 0.6, 0.76), "black"),
     "3_14": Layout("xdisc", (0.37, 0.185, 0.815), (0.22, 0.26, 0.78, 0.52), (0.4, 0.57, 0.6, 0.74), "black"),
+    # the length between the arrows under the lorry, "м" under it; the gap above the two cars, "70 м" on one line
+    "3_15": Layout("rect", (0.34, 0.53, 0.66, 0.87), (0.36, 0.55, 0.64, 0.74), (0.42, 0.75, 0.58, 0.85), "black"),
+    "3_16": Layout("disc", (0.41, 0.12, 0.37), (0.28, 0.16, 0.72, 0.34), None, "black"),
     "8_1_1": Layout("rect", (0.04, 0.08, 0.96, 0.92), (0.08, 0.18, 0.92, 0.82), None, "black"),
     "8_2_1": Layout("rect", (0.15, 0.08, 0.85, 0.92), (0.17, 0.2, 0.83, 0.8), None, "black"),
 }
@@ -93,7 +96,7 @@ def _face(code: str, text: str, one_line: int = 0) -> np.ndarray:
     picture = Image.fromarray(out)
     draw = ImageDraw.Draw(picture)
     if layout.unit is None:
-        spaced = f"{number} {unit}" if unit and (code.startswith("8_") or one_line) else number + unit
+        spaced = f"{number} {unit}" if unit and (code.startswith("8_") or code == "3_16" or one_line) else number + unit
         _draw(draw, spaced, layout.number, out.shape, layout.ink)
     else:
         _draw(draw, number, layout.number, out.shape, layout.ink)
@@ -202,6 +205,14 @@ def _draw_text(kind: str, rng: np.random.Generator) -> str:
         if roll < 0.85:
             return f"{rng.integers(1, 10)},{rng.integers(0, 10)}м"
         return f"{rng.integers(1, 10)}м"
+    if kind == "3_15":  # lengths: 2-40 m, whole or with a tenth
+        if roll < 0.7:
+            return f"{rng.integers(2, 41)}м"
+        return f"{rng.integers(2, 30)},{rng.integers(0, 10)}м"
+    if kind == "3_16":  # minimum gaps: tens of metres
+        if roll < 0.8:
+            return f"{(5, 10)[int(rng.integers(0, 2))] * int(rng.integers(2, 21))}м"
+        return f"{rng.integers(1, 300)}м"
     if kind in ("3_11", "3_12"):
         if roll < 0.6:
             return f"{rng.integers(1, 100 if roll < 0.15 else 61)}т"
