@@ -33,6 +33,10 @@ from astute_cli.types import Reading
     pytest.param("6т", "3_12", (6.0, "t"), id="axle-load"),
     pytest.param("61т", "3_11", (None, None), id="weight-too-high"),
     pytest.param("15м", "3_11", (None, None), id="metres-on-weight-sign"),
+    pytest.param("12,5м", "3_15", (12.5, "m"), id="length"),
+    pytest.param("41м", "3_15", (None, None), id="length-too-long"),
+    pytest.param("70 м", "3_16", (70.0, "m"), id="headway"),
+    pytest.param("73м", "3_16", (None, None), id="headway-off-step"),
     pytest.param("150м", "8_1_1", (150.0, "m"), id="plate-metres"),
     pytest.param("1,5км", "8_1_1", (1.5, "km"), id="plate-km"),
     pytest.param("5км", "8_2_1", (5.0, "km"), id="plate-5km"),
@@ -253,6 +257,8 @@ HELD_OUT_FACES = [
     pytest.param(("3_13", "3,8м", 1), (3.8, "m"), id="3.8-m-one-line"),
     pytest.param(("3_13", "3,8м", 2), (3.8, "m"), id="3.8-m-one-line-small-print"),
     pytest.param(("3_13_r3.8",), (3.8, "m"), id="3.8-m-as-the-clips-draw-it"),
+    pytest.param(("3_15", "15м"), (15.0, "m"), id="15-m-length"),
+    pytest.param(("3_16", "90м"), (90.0, "m"), id="90-m-headway"),
 ]
 
 
