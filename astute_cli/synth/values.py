@@ -42,6 +42,7 @@ class Layout:
         number: where the number (with a unit on the same line when ``unit`` is None) is printed.
         unit: where a unit printed on its own line goes, or None.
         ink: colour of the text.
+        spaced: a unit on the number's line stands a space apart ("70 м", "3,8 м"), not against it ("15т").
     """
 
     blank: str
@@ -49,6 +50,7 @@ class Layout:
     number: Box
     unit: Box | None
     ink: str
+    spaced: bool = False
 
 
 _ROUND = Layout("disc", (0.37, 0.0, 1.0), (0.2, 0.3, 0.8, 0.7), None, "black")
@@ -62,17 +64,17 @@ LAYOUTS: dict[str, Layout] = {
     "3_14": Layout("xdisc", (0.37, 0.185, 0.815), (0.22, 0.26, 0.78, 0.52), (0.4, 0.57, 0.6, 0.74), "black"),
     # the length between the arrows under the lorry, "м" under it; the gap above the two cars, "70 м" on one line
     "3_15": Layout("rect", (0.34, 0.53, 0.66, 0.87), (0.36, 0.55, 0.64, 0.74), (0.42, 0.75, 0.58, 0.85), "black"),
-    "3_16": Layout("disc", (0.41, 0.12, 0.37), (0.28, 0.16, 0.72, 0.34), None, "black"),
-    "8_1_1": Layout("rect", (0.04, 0.08, 0.96, 0.92), (0.08, 0.18, 0.92, 0.82), None, "black"),
-    "8_2_1": Layout("rect", (0.15, 0.08, 0.85, 0.92), (0.17, 0.2, 0.83, 0.8), None, "black"),
+    "3_16": Layout("disc", (0.41, 0.12, 0.37), (0.28, 0.16, 0.72, 0.34), None, "black", spaced=True),
+    "8_1_1": Layout("rect", (0.04, 0.08, 0.96, 0.92), (0.08, 0.18, 0.92, 0.82), None, "black", spaced=True),
+    "8_2_1": Layout("rect", (0.15, 0.08, 0.85, 0.92), (0.17, 0.2, 0.83, 0.8), None, "black", spaced=True),
 }
 ONE_LINE: dict[str, tuple[Layout, ...]] = {
     # the older layout of heights and widths: "3,8 м" on one line between the arrows (``reader.ONE_LINE``), in big
     # and in small print
-    "3_13": (Layout("disc", (0.37, 0.185, 0.815), (0.16, 0.38, 0.84, 0.62), None, "black"),
-             Layout("disc", (0.37, 0.185, 0.815), (0.24, 0.42, 0.76, 0.58), None, "black")),
-    "3_14": (Layout("xdisc", (0.37, 0.185, 0.815), (0.21, 0.38, 0.79, 0.62), None, "black"),
-             Layout("xdisc", (0.37, 0.185, 0.815), (0.26, 0.42, 0.74, 0.58), None, "black")),
+    "3_13": (Layout("disc", (0.37, 0.185, 0.815), (0.16, 0.38, 0.84, 0.62), None, "black", spaced=True),
+             Layout("disc", (0.37, 0.185, 0.815), (0.24, 0.42, 0.76, 0.58), None, "black", spaced=True)),
+    "3_14": (Layout("xdisc", (0.37, 0.185, 0.815), (0.21, 0.38, 0.79, 0.62), None, "black", spaced=True),
+             Layout("xdisc", (0.37, 0.185, 0.815), (0.26, 0.42, 0.74, 0.58), None, "black", spaced=True)),
 }
 ONE_LINE_SHARE = 0.5
 """Share of the faces of ``ONE_LINE`` kinds drawn in a one-line layout."""
@@ -96,8 +98,8 @@ def _face(code: str, text: str, one_line: int = 0) -> np.ndarray:
     picture = Image.fromarray(out)
     draw = ImageDraw.Draw(picture)
     if layout.unit is None:
-        spaced = f"{number} {unit}" if unit and (code.startswith("8_") or code == "3_16" or one_line) else number + unit
-        _draw(draw, spaced, layout.number, out.shape, layout.ink)
+        _draw(draw, f"{number} {unit}" if unit and layout.spaced else number + unit, layout.number, out.shape,
+              layout.ink)
     else:
         _draw(draw, number, layout.number, out.shape, layout.ink)
         if unit:
