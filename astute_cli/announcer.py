@@ -30,6 +30,7 @@ from astute_cli import signs
 from astute_cli.geometry import DEFAULT_HFOV_DEG, distance_m
 from astute_cli.plates import PlateBinder
 from astute_cli.types import Announcement, Detections
+from astute_cli.values import number_read
 
 
 @dataclass
@@ -125,7 +126,7 @@ class Announcer:
                     or self.plates.is_plate(class_id):
                 continue
             said = self._announced.get(int(track))
-            out[i] = said is None or (said[1] is None and signs.lookup(said[0]).value_kind is not None)
+            out[i] = said is None or (said[1] is None and number_read(said[0]))
         return out
 
     def update(self, detections: Detections, frame_index: int) -> list[Announcement]:
@@ -174,7 +175,7 @@ class Announcer:
         winner, count, share = _tally(self._votes[track])
         code, value = self._parsed[winner]
         kind_sure = count >= self.min_votes and share >= self.min_share
-        if not reads_values or value is not None or signs.lookup(code).value_kind is None:
+        if not reads_values or value is not None or not number_read(code):
             if said is None:
                 return (code, value) if kind_sure else None
             changed = (code, value) != said and count >= self.correct_votes and share >= self.correct_share
@@ -259,8 +260,8 @@ class Announcer:
 
 
 def _number_unsure(code: str, value: float | None) -> bool:
-    """True for a sign or plate that carries a number whose reading is not sure yet (``value`` None)."""
-    return value is None and signs.lookup(code).value_kind is not None
+    """True for a sign or plate that carries a number the reader reads, not sure yet (``value`` None)."""
+    return value is None and number_read(code)
 
 
 def _tally(votes: deque) -> tuple[int, int, float]:

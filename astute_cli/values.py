@@ -78,6 +78,12 @@ def reader_reads(code: str) -> bool:
     return True
 
 
+def number_read(code: str) -> bool:
+    """Whether a sign of this code gets its number read off its face: it carries one and the reader reads its kind
+    (4.7, the end of a minimum speed, carries one the reader does not read: it is said without it, not waited on)."""
+    return is_valued(code) and reader_reads(code)
+
+
 def compatible(code: str, reading: Reading | None) -> bool:
     """Whether a reading can come from a sign of this code: its unit must be one the kind prints, and a number
     without a unit on a speed sign must be whole (speeds have no decimal comma). An implausible whole number

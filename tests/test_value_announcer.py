@@ -11,7 +11,7 @@ import pytest
 from astute_cli.announcer import Announcer, _tally_values
 from astute_cli.types import Detections
 
-KINDS = ["3_24", "3_11", "3_13", "5_19_1"]
+KINDS = ["3_24", "3_11", "3_13", "5_19_1", "4_7"]
 NAN = float("nan")
 
 
@@ -52,6 +52,8 @@ def said(views: list[Detections], **options) -> list[tuple[int, str, float | Non
                      id="corrected-once-by-nearer-views"),
         pytest.param([view("5_19_1", NAN)] * 2, {}, [(1, "5_19_1", None, "Пешеходный переход")],
                      id="sign-without-value"),
+        pytest.param([view("4_7", NAN)] * 2, {"value_wait": -1}, [(1, "4_7", None, "Конец минимальной скорости")],
+                     id="a-number-the-reader-does-not-read-is-not-waited-for"),
         pytest.param([view("3_24", 60, width=12)] * 4, {}, [], id="too-small-to-vote"),
         pytest.param([view("3_24", 60, width=20)] * 3 + [view("3_24", 80, width=26)] * 2, {"value_min_width_px": 24},
                      [(4, "3_24", 80, "Ограничение скорости 80")], id="number-only-from-readable-widths"),
