@@ -8,6 +8,7 @@ sees a held-out value.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ import numpy as np
 
 from astute_cli import reader
 from astute_cli.synth import values
+
+VALIDATE_EVERY = 200
+"""Steps between validations (the log's lines, the checkpoint, and the kind weights of ``ReaderSpec.balance``)."""
 
 
 @dataclass
@@ -36,6 +40,8 @@ class ReaderSpec:
         workers: data processes.
         val_size: fixed validation crops (a seed of their own; held-out values excluded like training).
         init: a ``reader.pt`` of the same shape to go on from (a second budget on top of a first run).
+        balance: share of the crops drawn by kind in proportion to how often the reader misses that kind on the
+            validation crops (refreshed at each validation); the rest are drawn alike. 0: every kind alike.
     """
 
     out: Path
@@ -50,6 +56,7 @@ class ReaderSpec:
     workers: int = 1
     val_size: int = 1000
     init: Path | None = None
+    balance: float = 0.0
     held_out: tuple[str, ...] = field(default=values.HELD_OUT)
 
 
@@ -100,7 +107,9 @@ class _Probs:
         return Export()
 
 
-def _stream(seed: int, batch: int, held_out: tuple[str, ...]):
+def _stream(seed: int, batch: int, held_out: tuple[str, ...], weights):
+    """Endless batches; ``weights`` (a shared array, one per ``values.KINDS``) is read at each batch, so the
+    training process can steer a data worker it forked."""
     import torch
 
     class Crops(torch.utils.data.IterableDataset):
@@ -108,14 +117,23 @@ def _stream(seed: int, batch: int, held_out: tuple[str, ...]):
             info = torch.utils.data.get_worker_info()
             rng = np.random.default_rng([seed, info.id if info else 0])
             while True:
-                yield _draw(rng, batch, held_out)
+                yield _draw(rng, batch, held_out, list(weights))[:2]
 
     return Crops()
 
 
-def _draw(rng: np.random.Generator, n: int, held_out: tuple[str, ...]):
-    crops, texts, _ = values.make_batch(n, rng, held_out=held_out)
-    return reader.normalise(crops), texts
+def _draw(rng: np.random.Generator, n: int, held_out: tuple[str, ...], weights: list[float] | None = None):
+    crops, texts, kinds = values.make_batch(n, rng, held_out=held_out, weights=weights)
+    return reader.normalise(crops), texts, kinds
+
+
+def kind_weights(kinds: list[str], right: np.ndarray, balance: float) -> list[float]:
+    """How often to draw each of ``values.KINDS``: ``1 - balance`` alike, ``balance`` in proportion to each kind's
+    share of the misses (``right``: whether each validation crop of kind ``kinds[i]`` was read right)."""
+    n = len(values.KINDS)
+    misses = np.array([np.sum(~right[np.array(kinds) == code]) for code in values.KINDS], np.float64)
+    spread = misses / misses.sum() if misses.sum() else np.full(n, 1 / n)
+    return ((1 - balance) / n + balance * spread).tolist()
 
 
 def encode(texts: list[str], charset: str = reader.CHARSET) -> tuple[np.ndarray, np.ndarray]:
@@ -136,8 +154,11 @@ def train_reader(spec: ReaderSpec) -> Path:
     model = build_model(len(reader.CHARSET) + 1, spec.channels, spec.hidden)
     if spec.init:
         model.load_state_dict(torch.load(spec.init, map_location="cpu"))
-    val_x, val_texts = _draw(np.random.default_rng([spec.seed, 999]), spec.val_size, spec.held_out)
-    loader = torch.utils.data.DataLoader(_stream(spec.seed, spec.batch, spec.held_out), batch_size=None,
+    val_x, val_texts, val_kinds = _draw(np.random.default_rng([spec.seed, 999]), spec.val_size, spec.held_out)
+    weights = multiprocessing.Array("d", [1.0] * len(values.KINDS), lock=False)
+    if spec.balance:
+        weights[:] = kind_weights(val_kinds, _right(model, val_x, val_texts), spec.balance)
+    loader = torch.utils.data.DataLoader(_stream(spec.seed, spec.batch, spec.held_out, weights), batch_size=None,
                                          num_workers=spec.workers, prefetch_factor=8 if spec.workers else None)
     optimiser = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=1e-4)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
@@ -163,13 +184,16 @@ def train_reader(spec: ReaderSpec) -> Path:
         optimiser.step()
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         step += 1
-        if step % 200 == 0:
-            accuracy = _exact(model, val_x, val_texts)
+        if step % VALIDATE_EVERY == 0:
+            right = _right(model, val_x, val_texts)
+            if spec.balance:
+                weights[:] = kind_weights(val_kinds, right, spec.balance)
             lr = _schedule(elapsed / budget_s, spec.lr)
-            print(f"step {step} t {elapsed:.0f}s lr {lr:.5f} loss {smooth:.4f} val_exact {accuracy:.4f}", file=log,
-                  flush=True)
+            drawn = " ".join(f"{w:.3f}" for w in weights) if spec.balance else ""
+            print(f"step {step} t {elapsed:.0f}s lr {lr:.5f} loss {smooth:.4f} val_exact {right.mean():.4f}"
+                  + (f" kinds {drawn}" if drawn else ""), file=log, flush=True)
             torch.save(model.state_dict(), out / "reader.pt")
-    print(f"done step {step} val_exact {_exact(model, val_x, val_texts):.4f}", file=log, flush=True)
+    print(f"done step {step} val_exact {_right(model, val_x, val_texts).mean():.4f}", file=log, flush=True)
     torch.save(model.state_dict(), out / "reader.pt")
     return export_reader(model, out / "reader.onnx", spec)
 
@@ -188,14 +212,15 @@ def _schedule(progress: float, peak: float) -> float:
     return peak * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * min(1.0, (progress - 0.05) / 0.95))))
 
 
-def _exact(model, x: np.ndarray, texts: list[str]) -> float:
+def _right(model, x: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Whether each crop's text is read exactly (greedy CTC)."""
     import torch
 
     model.eval()
     with torch.no_grad():
         probs = torch.cat([model(torch.from_numpy(x[i:i + 256])).softmax(2) for i in range(0, len(x), 256)]).numpy()
     decoded = reader.ctc_decode(probs, reader.CHARSET)
-    return float(np.mean([text == want for (text, _), want in zip(decoded, texts, strict=True)]))
+    return np.array([text == want for (text, _), want in zip(decoded, texts, strict=True)])
 
 
 def export_reader(model, path: Path, spec: ReaderSpec) -> Path:

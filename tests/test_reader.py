@@ -119,6 +119,39 @@ def test_the_generator_draws_every_layout_the_reader_reads():
         assert values.strips_for(code, one_line=1, misread=True) == options[0]
 
 
+@pytest.mark.parametrize("weights, kinds", [
+    pytest.param(None, None, id="alike"),
+    pytest.param([0] * 9 + [1, 0, 0], {"3_16"}, id="one-kind"),
+    pytest.param([0, 0, 0, 5] + [0] * 7 + [5], {"6_2", "8_2_1"}, id="two-kinds"),
+])
+def test_training_crops_are_drawn_by_kind_weight(weights, kinds):
+    from astute_cli.synth import values
+
+    crops, texts, drawn = values.make_batch(24, np.random.default_rng(0), weights=weights)
+    assert crops.shape == (24, *reader.INPUT_HW) and len(texts) == 24
+    assert set(drawn) == (kinds or set(drawn)) and (kinds or len(set(drawn)) > 4)
+
+
+@pytest.mark.parametrize("missed, balance, expected", [
+    pytest.param({"3_16": 3}, 0.0, {}, id="off"),
+    pytest.param({"3_16": 3}, 1.0, {"3_16": 1.0}, id="all-on-the-missed-kind"),
+    pytest.param({"3_16": 1, "8_2_1": 3}, 1.0, {"3_16": 0.25, "8_2_1": 0.75}, id="by-share-of-misses"),
+    pytest.param({"3_16": 2}, 0.5, {"3_16": 1.0}, id="half-alike"),
+    pytest.param({}, 1.0, None, id="no-misses-means-alike"),
+])
+def test_reader_training_draws_kinds_it_misses_more(missed, balance, expected):
+    from astute_cli.synth import values
+    from astute_cli.train_reader import kind_weights
+
+    kinds = [code for code in values.KINDS for _ in range(4)]
+    right = np.array([i % 4 >= missed.get(code, 0) for i, code in enumerate(kinds)])
+    weights = dict(zip(values.KINDS, kind_weights(kinds, right, balance), strict=True))
+    n = len(values.KINDS)
+    spread = {code: 1 / n for code in values.KINDS} if expected is None else expected
+    want = {code: (1 - balance) / n + balance * spread.get(code, 0.0) for code in values.KINDS}
+    assert weights == pytest.approx(want)
+
+
 def test_crop_of_a_box_leaving_the_frame_has_the_input_size():
     frame = np.full((100, 100, 3), 200, np.uint8)
     assert reader.crop(frame, np.array([-20, 80, 30, 130], np.float32), "3_24").shape == reader.INPUT_HW

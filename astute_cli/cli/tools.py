@@ -219,13 +219,16 @@ def train_reader_command(
                                          callback=in_range("--threads", 1))] = 1,
     lr: Annotated[float, typer.Option(help="Peak learning rate.", callback=in_range("--lr", 0, low_open=True))] = 3e-3,
     init: Annotated[Path | None, typer.Option(help="reader.pt of an earlier run to go on from.")] = None,
+    balance: Annotated[float, typer.Option(help="Share of crops drawn by kind in proportion to the reader's misses "
+                                           "on validation (0: kinds alike).", callback=in_range("--balance", 0, 1))]
+    = 0.0,
 ) -> None:
     """Train the value reader on synthetic valued sign faces (needs the train extra); writes OUT/reader.onnx."""
     from astute_cli.train_reader import ReaderSpec, train_reader
 
     try:
         path = train_reader(ReaderSpec(out=out, minutes=minutes, batch=batch, seed=seed, threads=threads, lr=lr,
-                                       init=init))
+                                       init=init, balance=balance))
         say(f"reader: {path}")
     except (ValueError, RuntimeError, OSError) as error:
         raise fail(str(error)) from None

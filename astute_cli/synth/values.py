@@ -9,6 +9,7 @@ digit string the kind can print) and never the held-out ones, which only the ben
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -351,12 +352,15 @@ def sample_width(rng: np.random.Generator, low: float = 11.0, high: float = 84.0
 
 
 def make_batch(n: int, rng: np.random.Generator, codes: tuple[str, ...] = KINDS,
-               input_hw: tuple[int, int] = reader.INPUT_HW, held_out: tuple[str, ...] = HELD_OUT
-               ) -> tuple[np.ndarray, list[str], list[str]]:
-    """``n`` random training crops: (n, h, w) uint8, their texts (empty for a ``misread`` crop) and sign codes."""
+               input_hw: tuple[int, int] = reader.INPUT_HW, held_out: tuple[str, ...] = HELD_OUT,
+               weights: Sequence[float] | None = None) -> tuple[np.ndarray, list[str], list[str]]:
+    """``n`` random training crops: (n, h, w) uint8, their texts (empty for a ``misread`` crop) and sign codes.
+
+    ``weights``: how often to draw each of ``codes`` (relative; None: all alike)."""
     crops, texts, kinds = [], [], []
+    p = None if weights is None else np.asarray(weights, np.float64) / np.sum(weights)
     for _ in range(n):
-        code = codes[int(rng.integers(len(codes)))]
+        code = codes[int(rng.integers(len(codes)) if p is None else rng.choice(len(codes), p=p))]
         text = sample_text(code, rng, held_out)
         one_line, misread = draw_layout(code, rng)
         crops.append(sample(code, text, sample_width(rng), rng, input_hw, one_line, misread))
