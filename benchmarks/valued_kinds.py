@@ -40,8 +40,12 @@ SIGNS: dict[str, tuple[float, ...]] = {
     "3_11": (5, 7.5, 15, 30),
     "3_13": (3.5, 3.8, 4.3, 5.2),
     "3_14": (2.5, 3.2),
+    "3_12": (6, 8, 11.5),
+    "3_15": (10, 12, 15),
+    "3_16": (50, 70, 90),
 }
-"""Kinds and values drawn; 90, 110, 130 km/h, 7.5, 15, 30 t, 3.8, 4.3 m are no RTSD class."""
+"""Kinds and values drawn; 90, 110, 130 km/h, 7.5, 11.5, 15, 30 t, 3.8, 4.3 m are no RTSD class, and RTSD has no
+3.15 or 4.6 at all. (The last three kinds were added after the first seven: the first seven's signs are the same.)"""
 WIDTHS = (12, 16, 20, 24, 32, 48, 80)
 SPEED_KINDS = {"3_24", "3_25", "4_6", "6_2"}
 LIMIT_KINDS = {"3_11", "3_12", "3_13", "3_14", "3_15", "3_16"}
@@ -74,9 +78,10 @@ def main() -> int:
     parser.add_argument("--no-reader", action="store_true", help="values from the classifier's value classes")
     parser.add_argument("--before", action="store_true", help="kind and value from the most probable class")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--model", type=Path, help="detector ONNX (default: the bundled one)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    detector = load_detector(None, threads=args.threads, reader=False if args.no_reader else None)
+    detector = load_detector(args.model, threads=args.threads, reader=False if args.no_reader else None)
     if not isinstance(detector, TwoStageDetector):
         raise SystemExit("the bundled model is not two-stage")
     rows = []

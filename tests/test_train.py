@@ -193,3 +193,44 @@ def test_sign_class_detector_never_mirrors(tmp_path, names, fliplr):
     data.write_text(f"path: .\ntrain: images/train\nval: images/val\n{names}\n")
     args = _train_args(data, "detect", 320, 1, 8, "cpu", tmp_path, "x", 0, None)
     assert args.get("fliplr") == fliplr
+
+
+@pytest.mark.slow
+def test_new_classes_are_learned_without_moving_the_old_ones(tmp_path):
+    """benchmarks/widen_classifier.py --fit-new: the widened head's old rows (and every other weight) stay cls-v7's;
+    only the new class's row is learned."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("ultralytics")
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("widen", root / "benchmarks" / "widen_classifier.py")
+    widen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(widen)
+    weights = root / "benchmarks" / "experiments" / "cls-v7" / "weights" / "best.pt"
+    old = torch.load(weights, map_location="cpu", weights_only=False)
+    old_model = (old.get("ema") or old["model"]).float()
+    names = list(old_model.names.values())
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for name in [*names, "4_6"]:
+            folder = tmp_path / "data" / split / name
+            folder.mkdir(parents=True)
+            for i in range(2 if name != "4_6" else 6):
+                colour = (200, 80, 20) if name == "4_6" else tuple(int(v) for v in rng.integers(0, 255, 3))
+                image = np.full((64, 64, 3), colour, np.uint8)
+                cv2.circle(image, (32, 32), 20, (255, 255, 255) if name == "4_6" else colour, 3)
+                cv2.imwrite(str(folder / f"{i}.jpg"), image)
+    out = tmp_path / "wide.pt"
+    report = widen.widen(weights, tmp_path / "data", out)
+    assert report["added"] == ["4_6"] and not report["dropped"]
+    result = widen.fit_new(out, tmp_path / "data", out, names, epochs=150)
+    assert result["fitted"] == ["4_6"]
+    model = torch.load(out, map_location="cpu", weights_only=False)["model"].float()
+    new_names = [model.names[i] for i in range(len(model.names))]
+    head, old_head = model.model[-1].linear, old_model.model[-1].linear
+    rows = [new_names.index(name) for name in names]
+    assert torch.equal(head.weight[rows].half(), old_head.weight.half())
+    assert torch.equal(head.bias[rows].half(), old_head.bias.half())
+    assert torch.equal(model.model[0].conv.weight.half(), old_model.model[0].conv.weight.half())
+    assert result["after"][0] > result["val top-1 new / old classes, before"][0]
