@@ -107,9 +107,9 @@ class _Probs:
         return Export()
 
 
-def _stream(seed: int, batch: int, held_out: tuple[str, ...], weights):
-    """Endless batches; ``weights`` (a shared array, one per ``values.KINDS``) is read at each batch, so the
-    training process can steer a data worker it forked."""
+def _stream(seed: int, batch: int, held_out: tuple[str, ...], weights=None):
+    """Endless batches; ``weights`` (a shared array, one per ``values.KINDS``; None: kinds alike) is read at each
+    batch, so the training process can steer a data worker it forked."""
     import torch
 
     class Crops(torch.utils.data.IterableDataset):
@@ -117,7 +117,7 @@ def _stream(seed: int, batch: int, held_out: tuple[str, ...], weights):
             info = torch.utils.data.get_worker_info()
             rng = np.random.default_rng([seed, info.id if info else 0])
             while True:
-                yield _draw(rng, batch, held_out, list(weights))[:2]
+                yield _draw(rng, batch, held_out, None if weights is None else list(weights))[:2]
 
     return Crops()
 
@@ -155,9 +155,10 @@ def train_reader(spec: ReaderSpec) -> Path:
     if spec.init:
         model.load_state_dict(torch.load(spec.init, map_location="cpu"))
     val_x, val_texts, val_kinds = _draw(np.random.default_rng([spec.seed, 999]), spec.val_size, spec.held_out)
-    weights = multiprocessing.Array("d", [1.0] * len(values.KINDS), lock=False)
+    weights = None  # kinds alike, drawn as before --balance existed (the same stream for the same seed)
     if spec.balance:
-        weights[:] = kind_weights(val_kinds, _right(model, val_x, val_texts), spec.balance)
+        weights = multiprocessing.Array("d", kind_weights(val_kinds, _right(model, val_x, val_texts), spec.balance),
+                                        lock=False)
     loader = torch.utils.data.DataLoader(_stream(spec.seed, spec.batch, spec.held_out, weights), batch_size=None,
                                          num_workers=spec.workers, prefetch_factor=8 if spec.workers else None)
     optimiser = torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=1e-4)
@@ -186,10 +187,10 @@ def train_reader(spec: ReaderSpec) -> Path:
         step += 1
         if step % VALIDATE_EVERY == 0:
             right = _right(model, val_x, val_texts)
-            if spec.balance:
+            if weights is not None:
                 weights[:] = kind_weights(val_kinds, right, spec.balance)
             lr = _schedule(elapsed / budget_s, spec.lr)
-            drawn = " ".join(f"{w:.3f}" for w in weights) if spec.balance else ""
+            drawn = "" if weights is None else " ".join(f"{w:.3f}" for w in weights)
             print(f"step {step} t {elapsed:.0f}s lr {lr:.5f} loss {smooth:.4f} val_exact {right.mean():.4f}"
                   + (f" kinds {drawn}" if drawn else ""), file=log, flush=True)
             torch.save(model.state_dict(), out / "reader.pt")
