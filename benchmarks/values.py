@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from astute_cli import reader
+from astute_cli import reader, signs
 from astute_cli.synth import values
 
 BUCKETS = ((12, 16, "<16"), (16, 24, "16-24"), (24, 32, "24-32"), (32, 48, "32-48"), (48, 80, ">=48"))
@@ -152,11 +152,11 @@ def score(items: list[dict], texts: list[str]) -> dict:
     out = {key: {"accuracy": round(float(np.mean(v)), 4), "n": len(v)} for key, v in sorted(groups.items())}
     share = road_share()
     for size in (">=24 px", "16-24 px", "<16 px"):
-        rows = [(share[code], out[f"kind {code} {size}"]["accuracy"]) for code in share if f"kind {code} {size}" in out]
+        rows = [(share[code], out[f"kind {code} {size}"]) for code in share if f"kind {code} {size}" in out]
         if rows:
             weight = sum(w for w, _ in rows)
-            out[f"road mix {size}"] = {"accuracy": round(sum(w * a for w, a in rows) / weight, 4),
-                                       "n": sum(out[f"kind {code} {size}"]["n"] for code in share)}
+            out[f"road mix {size}"] = {"accuracy": round(sum(w * row["accuracy"] for w, row in rows) / weight, 4),
+                                       "n": sum(row["n"] for _, row in rows)}
     return out
 
 
@@ -167,8 +167,8 @@ def road_share() -> dict[str, float]:
     from astute_cli.paths import shared_data
 
     data = json.loads((shared_data() / "rtsd-meta" / "rtsd_frames_boxes_14724.json").read_text())
-    counts = Counter(reader.kind_of(label) if label.split("_n")[0].split("_r")[0] in values.KINDS else None
-                     for labels in data["labels"].values() for label in labels)
+    counts = Counter(reader.kind_of(code) for labels in data["labels"].values() for label in labels
+                     if (code := signs.parse_label(label)[0]) in values.KINDS)
     kinds = {code: counts.get(reader.kind_of(code), 0) for code in values.KINDS}
     total = sum(kinds.values())
     return {code: n / total for code, n in kinds.items() if n}
