@@ -51,8 +51,7 @@ def widen(weights: Path, data: Path, out: Path, seed: int = 0) -> dict:
     torch.save(ckpt, out)
     added = [name for name in new if name not in old]
     dropped = [name for name in old if name not in new]
-    return {"classes": len(new), "kept": len(new) - len(added), "added": added, "dropped": dropped,
-            "classes_list": new}
+    return {"classes": len(new), "kept": len(new) - len(added), "added": added, "dropped": dropped}
 
 
 def features(model, folder: Path, names: list[str], batch: int = 256):
@@ -76,16 +75,18 @@ def features(model, folder: Path, names: list[str], batch: int = 256):
     return torch.cat(grabbed), torch.tensor([c for _, c in files])
 
 
-def fit_new(weights: Path, data: Path, out: Path, old: list[str], epochs: int = 40, seed: int = 0) -> dict:
-    """Learn the rows of the classes not in ``old`` on the frozen features of ``data/train`` (softmax over every
-    class, the old rows fixed), keeping the epoch best on ``data/val``; save the model to ``out``."""
+def fit_new(weights: Path, data: Path, out: Path, added: list[str], epochs: int = 40, seed: int = 0) -> dict:
+    """Learn the rows of the ``added`` classes on the frozen features of ``data/train`` (softmax over every class,
+    every other row fixed), keeping the epoch best on ``data/val``; save the model to ``out``."""
+    if epochs < 1:
+        raise ValueError("--epochs must be at least 1")
     import torch
 
     torch.manual_seed(seed)
     ckpt = torch.load(weights, map_location="cpu", weights_only=False)
     model = (ckpt.get("ema") or ckpt["model"]).float()
     names = [model.names[i] for i in range(len(model.names))]
-    new = torch.tensor([name not in old for name in names])
+    new = torch.tensor([name in added for name in names])
     head = model.model[-1].linear
     x, y = features(model, data / "train", names)
     vx, vy = features(model, data / "val", names)
@@ -138,10 +139,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40, help="--fit-new: passes over DATA/train's features")
     args = parser.parse_args()
     report = widen(args.weights, args.data, args.out)
-    print({k: v for k, v in report.items() if k != "classes_list"})
+    print(report)
     if args.fit_new:
-        old = [name for name in report["classes_list"] if name not in report["added"]]
-        print(fit_new(args.out, args.data, args.out, old, args.epochs))
+        print(fit_new(args.out, args.data, args.out, report["added"], args.epochs))
 
 
 if __name__ == "__main__":

@@ -224,7 +224,7 @@ def test_new_classes_are_learned_without_moving_the_old_ones(tmp_path):
     out = tmp_path / "wide.pt"
     report = widen.widen(weights, tmp_path / "data", out)
     assert report["added"] == ["4_6"] and not report["dropped"]
-    result = widen.fit_new(out, tmp_path / "data", out, names, epochs=150)
+    result = widen.fit_new(out, tmp_path / "data", out, report["added"], epochs=150)
     assert result["fitted"] == ["4_6"]
     model = torch.load(out, map_location="cpu", weights_only=False)["model"].float()
     new_names = [model.names[i] for i in range(len(model.names))]
