@@ -24,6 +24,16 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
+def visible_share(xyxy: np.ndarray, frame_wh: tuple[int, int]) -> np.ndarray:
+    """(N,) share of each xyxy box's area inside a frame of ``frame_wh`` px (0 for a box wholly outside it, or
+    of no area)."""
+    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    w, h = frame_wh
+    inside = np.clip(xyxy, 0, [w, h, w, h])
+    area = np.prod(np.clip(xyxy[:, 2:] - xyxy[:, :2], 0, None), axis=1)
+    return np.prod(inside[:, 2:] - inside[:, :2], axis=1) / np.maximum(area, 1e-9) * (area > 0)
+
+
 def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float, split_merged: bool = True) -> np.ndarray:
     """Indices kept by greedy non-maximum suppression, best first.
 

@@ -196,6 +196,23 @@ class OnnxDetector:
         zoomed = len(zoom_strips(wh, self.zoom[0], self.zoom[1], self.tile)[1]) if self.zoom else 0
         return len(tiles_for(wh, self.tile, self.roi)) + zoomed
 
+    def far_pass_finds(self, xyxy: np.ndarray, frame_wh: tuple[int, int], edge_px: float = 2.0) -> np.ndarray:
+        """(N,) bool: whether ``detect(far_only=True)`` can find each box of a frame this size: the boxes wholly
+        inside one strip of the zoom pass (``_zoomed`` leaves a box touching its strip's edge to the native tiles);
+        all, for a model that searches the whole frame there."""
+        xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+        if not self.tile[0] or not self.zoom:
+            return np.ones(len(xyxy), bool)
+        scale = self._work_scale(frame_wh[0])
+        band, factor = self.zoom
+        (bx1, by1, _, by2), tiles = zoom_strips((round(frame_wh[0] * scale), round(frame_wh[1] * scale)), band,
+                                                 factor, self.tile)
+        zoomed = (xyxy * scale - np.float32([bx1, by1, bx1, by1])) * factor
+        rows = (zoomed[:, 1] > edge_px) & (zoomed[:, 3] < round((by2 - by1) * factor) - edge_px)
+        in_strip = [(zoomed[:, 0] > x1 + edge_px) & (zoomed[:, 2] < x2 - edge_px) for strips in tiles
+                    for x1, x2 in strips]
+        return rows & np.any(in_strip, axis=0)
+
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
         """Signs in a BGR frame, boxes in the frame's own pixels. ``far_only``: the zoom pass over the far band
         alone, where new signs appear (a tiled model with a zoom pass; any other searches the whole frame)."""
@@ -208,6 +225,50 @@ class OnnxDetector:
         if self.plates_need_sign and self._plate.any() and len(found):
             found = found[plates_under_signs(found.xyxy, self._plate[found.class_id])]
         return found
+
+    def detect_around(self, image: np.ndarray, xyxy: np.ndarray, context: float = 1.0, min_side: int = 96
+                      ) -> Detections:
+        """Signs near given boxes of a BGR frame (boxes in the frame's pixels): a square region around each, at
+        native scale, ``context`` of the box's longer side added on every side (at least ``min_side`` px, at most
+        half a tile), four regions to a model run. A sign cut by its region's edge inside the frame is left out.
+        What a search between whole-frame scans runs where the far band's search cannot find a sign just seen."""
+        xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+        image = self.seen(image)
+        if not len(xyxy) or not self.tile[0]:
+            return Detections.empty() if not len(xyxy) else self._whole(image)
+        scale = self._work_scale(image.shape[1])
+        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        (th, tw), (h, w) = self.input_hw, work.shape[:2]
+        cell = min(th, tw) // 2
+        regions = []
+        for x1, y1, x2, y2 in xyxy * scale:
+            side = int(min(max((max(x2 - x1, y2 - y1)) * (1 + 2 * context), min_side), cell, w, h))
+            rx = int(np.clip(round((x1 + x2 - side) / 2), 0, w - side))
+            ry = int(np.clip(round((y1 + y2 - side) / 2), 0, h - side))
+            regions.append((rx, ry, side))
+        parts = []
+        for first in range(0, len(regions), 4):
+            canvas = np.full((th, tw, 3), 114, np.uint8)
+            spots = []
+            for k, (rx, ry, side) in enumerate(regions[first:first + 4]):
+                cx, cy = (k % 2) * cell, (k // 2) * cell
+                canvas[cy:cy + side, cx:cx + side] = work[ry:ry + side, rx:rx + side]
+                spots.append((cx, cy, rx, ry, side))
+            found = self._run(canvas)
+            for cx, cy, rx, ry, side in spots:
+                local = found.xyxy - np.float32([cx, cy, cx, cy])
+                centre = (local[:, :2] + local[:, 2:]) / 2
+                mine = (centre >= 0).all(axis=1) & (centre < side).all(axis=1)
+                cut = ((local[:, 0] <= 1) & (rx > 0)) | ((local[:, 1] <= 1) & (ry > 0)) \
+                    | ((local[:, 2] >= side - 1) & (rx + side < w)) | ((local[:, 3] >= side - 1) & (ry + side < h))
+                part = found[mine & ~cut]
+                part.xyxy = np.clip(local[mine & ~cut], 0, side) + np.float32([rx, ry, rx, ry])
+                parts.append(part)
+        merged = Detections.merge(parts)
+        if len(merged):
+            merged = merged[nms(merged.xyxy + merged.class_id[:, None] * 8192.0, merged.confidence, self.iou)]
+            merged.xyxy /= scale
+        return merged
 
     def _whole(self, image: np.ndarray) -> Detections:
         padded, scale, (px, py) = letterbox(image, self.input_hw)
@@ -278,7 +339,8 @@ def _clip(found: Detections, shape: tuple[int, ...]) -> Detections:
 def square_crops(image: np.ndarray, xyxy: np.ndarray, size_hw: tuple[int, int], context: float = 0.1
                  ) -> list[np.ndarray]:
     """Square crops centred on each box, ``context`` of its longer side added on every side (edges replicated
-    past the frame), resized to ``size_hw``: what the crop classifier sees, in training and at run time."""
+    past the frame; a box wholly outside the frame gives a grey crop), resized to ``size_hw``: what the crop
+    classifier sees, in training and at run time."""
     out = []
     h, w = image.shape[:2]
     for x1, y1, x2, y2 in np.asarray(xyxy, np.float32).reshape(-1, 4):
@@ -286,8 +348,11 @@ def square_crops(image: np.ndarray, xyxy: np.ndarray, size_hw: tuple[int, int], 
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         a, b = round(cx - side / 2), round(cy - side / 2)
         s = max(2, round(side))
-        crop = cv2.copyMakeBorder(image[max(b, 0):min(b + s, h), max(a, 0):min(a + s, w)],
-                                  max(-b, 0), max(b + s - h, 0), max(-a, 0), max(a + s - w, 0),
+        inside = image[min(max(b, 0), h):min(max(b + s, 0), h), min(max(a, 0), w):min(max(a + s, 0), w)]
+        if not inside.size:  # a box wholly outside the frame: nothing to see, grey as the detector's padding
+            out.append(np.full((*size_hw, *image.shape[2:]), 114, image.dtype))
+            continue
+        crop = cv2.copyMakeBorder(inside, max(-b, 0), max(b + s - h, 0), max(-a, 0), max(a + s - w, 0),
                                   cv2.BORDER_REPLICATE)
         out.append(cv2.resize(crop, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA))
     return out
@@ -381,6 +446,16 @@ class TwoStageDetector:
         self.scan_expert = expert = self.expert_for(image)  # asked of the frame as it is, before it is lifted
         seen = self.detector.seen(image)  # lifted once here; the lifted frame is not hazy, so not lifted again
         return self.describe_kept(seen, self.detector.detect(seen, far_only), expert)[0]
+
+    def far_pass_finds(self, xyxy: np.ndarray, frame_wh: tuple[int, int]) -> np.ndarray:
+        """(N,) bool: whether ``detect(far_only=True)`` can find each box (:meth:`OnnxDetector.far_pass_finds`)."""
+        return self.detector.far_pass_finds(xyxy, frame_wh)
+
+    def detect_around(self, image: np.ndarray, xyxy: np.ndarray) -> Detections:
+        """Signs near given boxes (:meth:`OnnxDetector.detect_around`), described as :meth:`detect` does; the
+        expert takes them if it took the last scan's frame."""
+        seen = self.detector.seen(image)
+        return self.describe_kept(seen, self.detector.detect_around(seen, xyxy))[0]
 
     def expert_for(self, image: np.ndarray) -> bool:
         """Whether every box of this frame goes to the expert classifier (there is one and the frame does not look

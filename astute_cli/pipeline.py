@@ -15,6 +15,7 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.background import ahead
+from astute_cli.boxes import visible_share
 from astute_cli.checks import check_outputs, refuse_same_files
 from astute_cli.ffmpeg import stream_rate
 from astute_cli.files import write_json_atomic
@@ -29,12 +30,17 @@ from astute_cli.timing import Retimer, output_rate
 from astute_cli.types import Announcement, Detections, VideoInfo
 
 BANNER_S = 3.0
+MIN_IN_VIEW = 0.5
+"""Share of a sign's expected box that must be in the frame for the looks (:func:`look_again`,
+:func:`look_outside_far_band`) to look at it there."""
 
 
 class Detector(Protocol):
     labels: list[str]
 
     def detect(self, image: np.ndarray) -> Detections: ...  # far_only=True too, for a schedule with far-only scans
+    # with focus, also describe_kept (looks between scans) and, for the looks of far-only scans, far_pass_finds and
+    # detect_around (TwoStageDetector has them all)
 
 
 @dataclass
@@ -240,7 +246,12 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
                 if schedule.focus else []
             held.append((index, frame, new))
             continue
-        found = detector.detect(frame, far_only=True) if schedule.is_far_only(n) else detector.detect(frame)
+        if schedule.is_far_only(n):
+            found = detector.detect(frame, far_only=True)
+            if schedule.focus:
+                found = Detections.merge([found, look_outside_far_band(frame, detector, tracker)])
+        else:
+            found = detector.detect(frame)
         detections = tracker.update(found, index - previous) if gaps and previous is not None else tracker.update(found)
         previous = index
         new = announcer.update(detections, index)
@@ -250,21 +261,45 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
     yield from _held_frames(held, last, None)
 
 
+def look_outside_far_band(frame: np.ndarray, detector, tracker) -> Detections:
+    """On a far-only scan, the signs the far band's search cannot find (tracks out of it, confirmed or not): a
+    confirmed track is classified where the tracker expects it (``detector.describe_kept``); a track seen once, with
+    no motion yet to say where it went, is searched for around its last box (``detector.detect_around``). What is
+    kept counts as this scan's detections, so a sign outside the band is tracked and confirmed at the scans' rate,
+    not only at the whole-frame scans'. A detector without ``far_pass_finds`` searches the whole frame there."""
+    finds = getattr(detector, "far_pass_finds", None)
+    expected = tracker.predict(1, tentative=True)
+    if finds is None or not len(expected):
+        return Detections.empty()
+    wh = (frame.shape[1], frame.shape[0])
+    outside = ~finds(expected.xyxy, wh) & (visible_share(expected.xyxy, wh) >= MIN_IN_VIEW)
+    confirmed, new = outside & (expected.track_id >= 0), outside & (expected.track_id < 0)
+    parts = []
+    if confirmed.any():
+        parts.append(detector.describe_kept(frame, expected[confirmed].with_tracks(None))[0])
+    if new.any():
+        around = detector.detect_around(frame, expected.xyxy[new])
+        parts.append(around[~finds(around.xyxy, wh)])  # what the far band's search found is found already
+    return Detections.merge(parts)
+
+
 def look_again(frame: np.ndarray, index: int, last: Detections, steps: float, detector, tracker, announcer
                ) -> list[Announcement]:
     """The announcements of a frame between scans: the last scan's signs not yet said (``announcer.undecided``),
-    classified and read again (``detector.describe_kept``) where the tracker expects them ``steps`` scans later."""
+    classified and read again (``detector.describe_kept``) where the tracker expects them ``steps`` scans later, if
+    at least ``MIN_IN_VIEW`` of that box is in the frame."""
     if not len(last) or last.track_id is None:
         return []
     pending = last.track_id[announcer.undecided(last)]
     if not len(pending):
         return []
     expected = tracker.predict(steps)
-    rows = np.flatnonzero(np.isin(expected.track_id, pending))
+    # a sign expected mostly out of view is being passed: nothing to look at (and no pixels to crop)
+    in_view = visible_share(expected.xyxy, (frame.shape[1], frame.shape[0])) >= MIN_IN_VIEW
+    rows = np.flatnonzero(np.isin(expected.track_id, pending) & in_view)
     if not len(rows):
         return []
-    boxes = expected[rows]
-    boxes.confidence = np.array([last.confidence[last.track_id == t][0] for t in boxes.track_id], np.float32)
+    boxes = expected[rows]  # with the confidence of each track's detection at the last scan
     described, kept = detector.describe_kept(frame, boxes)
     return announcer.update(described.with_tracks(boxes.track_id[kept]), index)
 

@@ -31,6 +31,7 @@ class _Track:
     hits: int = 1
     misses: int = 0
     track_id: int = -1
+    confidence: float = 1.0  # of the detection it was last matched to
 
     def predicted(self, steps: float | None = None) -> tuple[np.ndarray, float]:
         """Centre and width expected ``steps`` updates after the last one (default: at the next update)."""
@@ -94,17 +95,19 @@ class Tracker:
         unmatched = sorted(set(range(len(detections))) - {d for _, d in pairs})
         for d_index in unmatched:
             centre, width, aspect = _measure(detections.xyxy[d_index])
-            self._tracks.append(_Track(centre, width, aspect, int(detections.class_id[d_index])))
+            self._tracks.append(_Track(centre, width, aspect, int(detections.class_id[d_index]),
+                                       confidence=float(detections.confidence[d_index])))
             if self.min_hits <= 1:
                 self._tracks[-1].track_id = self._new_id()
                 track_ids[d_index] = self._tracks[-1].track_id
         self._tracks = [t for t in self._tracks if t.misses <= self.lost_track_buffer]
         return detections.with_tracks(track_ids)
 
-    def predict(self, steps: float) -> Detections:
+    def predict(self, steps: float, tentative: bool = False) -> Detections:
         """Where the confirmed tracks seen at the last update are expected ``steps`` updates later (a fraction for
-        a frame between two updates): their boxes, ids and classes (confidence 1). The tracks are not changed."""
-        live = [t for t in self._tracks if t.track_id >= 0 and t.misses == 0]
+        a frame between two updates): their boxes, ids, classes and the confidence of their last detection.
+        ``tentative``: the tracks not yet confirmed too (track id -1). The tracks are not changed."""
+        live = [t for t in self._tracks if (t.track_id >= 0 or tentative) and t.misses == 0]
         if not live:
             return Detections.empty().with_tracks(np.zeros(0, np.int64))
         boxes = []
@@ -112,7 +115,7 @@ class Tracker:
             (cx, cy), width = track.predicted(steps)
             height = width * track.aspect
             boxes.append([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2])
-        return Detections(np.array(boxes, np.float32), np.ones(len(live), np.float32),
+        return Detections(np.array(boxes, np.float32), np.array([t.confidence for t in live], np.float32),
                           np.array([t.class_id for t in live]), np.array([t.track_id for t in live]))
 
     def _new_id(self) -> int:
@@ -162,6 +165,7 @@ class Tracker:
         track.slope = smooth * slope + (1 - smooth) * track.slope
         track.centre, track.width, track.aspect = centre, width, aspect
         track.class_id = int(detections.class_id[d_index])
+        track.confidence = float(detections.confidence[d_index])
         track.hits += 1
         track.misses = 0
         if track.track_id < 0 and track.hits >= self.min_hits:

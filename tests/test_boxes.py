@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astute_cli.boxes import box_iou, match_by_confidence, match_by_overlap, nms
+from astute_cli.boxes import box_iou, match_by_confidence, match_by_overlap, nms, visible_share
 
 TRUTH = [22, 22, 42, 42]
 
@@ -27,6 +27,19 @@ def test_box_iou(a, b, expected):
 
 def test_box_iou_shape():
     assert box_iou(as_boxes([TRUTH] * 3), as_boxes([TRUTH] * 2)).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("box", "share"),
+    [pytest.param([10, 10, 20, 20], 1.0, id="inside"),
+     pytest.param([-10, 0, 10, 10], 0.5, id="half-past-the-left-edge"),
+     pytest.param([90, 20, 110, 40], 0.5, id="half-past-the-right-edge"),
+     pytest.param([95, 45, 105, 55], 0.25, id="past-a-corner"),
+     pytest.param([120, 0, 140, 10], 0.0, id="wholly-outside"),
+     pytest.param([10, 10, 10, 20], 0.0, id="no-area")],
+)
+def test_visible_share(box, share):
+    assert visible_share(np.array([box], np.float32), (100, 50)) == pytest.approx([share])
 
 
 def test_nms_keeps_best_of_overlaps():

@@ -361,6 +361,49 @@ def test_far_only_runs_the_zoom_pass_alone(tmp_path, monkeypatch, zoom, far_only
 
 
 @pytest.mark.parametrize(
+    ("box", "zoom", "found"),
+    [
+        pytest.param([36, 68, 44, 76], None, True, id="inside-the-first-strip"),
+        pytest.param([70, 68, 90, 76], None, True, id="inside-the-second-strip"),
+        pytest.param([39, 67, 41, 69], None, True, id="the-box-the-zoom-pass-finds"),
+        pytest.param([60, 68, 68, 76], None, False, id="across-the-strips-cut"),
+        pytest.param([36, 60, 44, 70], None, False, id="above-the-band"),
+        pytest.param([100, 20, 120, 40], None, False, id="near-sign-outside-the-band"),
+        pytest.param([100, 20, 120, 40], "0", True, id="no-zoom-far-only-searches-everything"),
+    ],
+)
+def test_far_pass_finds_the_boxes_inside_a_strip(tmp_path, box, zoom, found):
+    # band x 32..96, y 64..80 of a 128 px frame, 2x: two 64 x 32 strips (band x 32..64 and 64..96)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[16, 8, 4, 4, 0.9]], ["sign"], astute_tile="64",
+                               astute_roi="0,0,1,0.5", astute_zoom="0.25,0.5,0.75,0.625,2")
+    detector = OnnxDetector(model, zoom=zoom)
+    assert detector.far_pass_finds(np.array([box], np.float32), (128, 128)).tolist() == [found]
+
+
+@pytest.mark.parametrize(
+    ("row", "boxes", "expected"),
+    [
+        pytest.param([16, 16, 8, 8, 0.9], [[50, 50, 58, 58]], [[50, 50, 58, 58]], id="found-in-its-region"),
+        pytest.param([30, 16, 8, 8, 0.9], [[50, 50, 58, 58]], [], id="cut-by-the-region-edge-left-out"),
+        pytest.param([2, 16, 4, 8, 0.9], [[0, 50, 8, 58]], [[0, 50, 4, 58]], id="at-the-frame-edge-kept"),
+        pytest.param([16, 16, 8, 8, 0.9], [[50, 50, 58, 58], [90, 20, 98, 28]], [[50, 50, 58, 58]],
+                     id="two-regions-one-run-each-its-own-cell"),
+        pytest.param([16, 16, 8, 8, 0.9], [], [], id="nothing-to-search"),
+    ],
+)
+def test_detect_around_searches_a_region_around_each_box(tmp_path, monkeypatch, row, boxes, expected):
+    # a 64 px model: four 32 px cells; the constant head's box is in the first cell's region
+    model = make_detector_onnx(tmp_path / "d.onnx", [row], ["sign"], astute_tile="64", astute_roi="0,0,1,0.5")
+    detector = OnnxDetector(model)
+    runs = []
+    run = detector._run
+    monkeypatch.setattr(detector, "_run", lambda image: runs.append(image.shape) or run(image))
+    found = detector.detect_around(np.zeros((128, 128, 3), np.uint8), np.array(boxes, np.float32))
+    assert found.xyxy.tolist() == expected
+    assert len(runs) == (1 if boxes else 0)
+
+
+@pytest.mark.parametrize(
     ("probs", "scores", "kept"),
     [
         pytest.param([0.1, 0.8, 0.1], [0.5, 0.9], [True, True], id="signs-kept"),

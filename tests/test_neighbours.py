@@ -111,3 +111,16 @@ def test_classifier_crop_of_a_sign_shows_little_of_its_neighbour(context, max_ne
     left, right = square_crops(image, np.array([LEFT, RIGHT], np.float32), (48, 48), context)
     assert (left[:, :, 0] > 127).mean() <= max_neighbour and (left[:, :, 2] > 127).mean() > 0.5
     assert (right[:, :, 2] > 127).mean() <= max_neighbour and (right[:, :, 0] > 127).mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    ("box", "grey"),
+    [pytest.param([280, 150, 320, 190], False, id="cut-by-the-edge-edges-replicated"),
+     pytest.param([320, 150, 360, 190], True, id="wholly-outside-grey"),
+     pytest.param([-80, -80, -40, -40], True, id="wholly-outside-above-left-grey")],
+)
+def test_classifier_crop_of_a_box_leaving_the_frame(box, grey):
+    image = np.full((200, 300, 3), 30, np.uint8)
+    crop, = square_crops(image, np.array([box], np.float32), (48, 48))
+    assert crop.shape == (48, 48, 3)
+    assert (crop == (114 if grey else 30)).all()

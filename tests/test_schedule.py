@@ -5,6 +5,7 @@ import pytest
 
 from astute_cli.pipeline import annotate, run_stages
 from astute_cli.schedule import Schedule, between
+from astute_cli.types import Detections
 from tests.conftest import make_video
 from tests.fakes import FakeDetector, FirstSightAnnouncer, IdentityTracker, make_detections
 
@@ -131,7 +132,7 @@ def test_run_stages_searches_the_far_band_alone_between_whole_scans(step, full_e
 
 @pytest.mark.parametrize(
     ("scan_fps", "full_every"),
-    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(5.0, 2, id="defaults")],
+    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(4.0, 3, id="defaults")],
 )
 def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
     assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
@@ -164,11 +165,13 @@ class Describing(FakeDetector):
 
 
 @pytest.mark.parametrize(
-    ("focus", "alert_frame", "looked"),
-    [pytest.param(False, 10, 0, id="scans-only-alert-at-third-scan"),
-     pytest.param(True, 6, 1, id="focus-alert-between-scans")],
+    ("focus", "frame_hw", "alert_frame", "looked"),
+    [pytest.param(False, (240, 320), 10, 0, id="scans-only-alert-at-third-scan"),
+     pytest.param(True, (240, 320), 6, 1, id="focus-alert-between-scans"),
+     pytest.param(True, (120, 115), 10, 0, id="focus-skips-a-sign-expected-mostly-out-of-view"),
+     pytest.param(True, (8, 8), 10, 0, id="focus-skips-a-sign-expected-wholly-out-of-view")],
 )
-def test_focus_announces_between_scans(focus, alert_frame, looked):
+def test_focus_announces_between_scans(focus, frame_hw, alert_frame, looked):
     from astute_cli.announcer import Announcer
     from astute_cli.tracker import Tracker
 
@@ -176,9 +179,69 @@ def test_focus_announces_between_scans(focus, alert_frame, looked):
     script = [make_detections([[100 + 2 * k, 100, 130 + 4 * k, 130 + 2 * k]], class_id=[1]) for k in range(6)]
     detector = Describing(LABELS, script)
     tracker, announcer = Tracker(fps=25 / step), Announcer(LABELS, fps=25.0)
-    source = ((i, np.zeros((8, 8, 3), np.uint8)) for i in range(30))
+    source = ((i, np.zeros((*frame_hw, 3), np.uint8)) for i in range(30))
     out = list(run_stages(source, detector, tracker, announcer, Schedule(step, focus=focus)))
     alerts = [a for *_, new in out for a in new]
     assert [(a.frame_index, a.sign) for a in alerts] == [(alert_frame, "3_24")]
     assert [index for index, _, _, new in out if new] == [alert_frame]  # yielded with its own frame
     assert detector.looked == looked  # looked again only until the sign was said
+
+
+class FarBand(Describing):
+    """Finds its sign on whole scans, and around a box it is asked to search near; the far band (the left half)
+    holds nothing."""
+
+    def __init__(self, labels, box, far_band=True):
+        super().__init__(labels, [])
+        self.box = box
+        self.searched = 0
+        if not far_band:  # a detector whose far-only pass searches the whole frame has no far_pass_finds
+            self.far_pass_finds = None
+
+    def detect_around(self, image, xyxy):
+        self.searched += len(xyxy)
+        return make_detections([self.box], [0.8], class_id=[1])
+
+    def detect(self, image, far_only=False):
+        self.calls += 1
+        return Detections.empty() if far_only else make_detections([self.box], [0.8], class_id=[1])
+
+    def far_pass_finds(self, xyxy, frame_wh):
+        return xyxy[:, 2] < frame_wh[0] / 2
+
+
+class Quiet(FirstSightAnnouncer):
+    """Nothing left undecided: no looks between scans, only the far scans' looks."""
+
+    def undecided(self, detections):
+        return np.zeros(len(detections), bool)
+
+
+@pytest.mark.parametrize(
+    ("focus", "box", "frames", "confirmed_at", "searched", "looked"),
+    [pytest.param(True, [200, 100, 230, 130], 20, 5, 1, 1, id="outside-the-band-searched-around-then-classified"),
+     pytest.param(False, [200, 100, 230, 130], 20, 15, 0, 0, id="no-focus-confirmed-at-the-next-whole-scan"),
+     pytest.param(True, [20, 100, 50, 130], 20, 15, 0, 0, id="inside-the-band-left-to-the-far-search"),
+     pytest.param(True, [310, 100, 340, 130], 20, 15, 0, 0, id="expected-mostly-out-of-view-not-looked-at")],
+)
+def test_far_scans_look_at_the_tracks_outside_the_far_band(focus, box, frames, confirmed_at, searched, looked):
+    from astute_cli.tracker import Tracker
+
+    detector = FarBand(LABELS, box)
+    tracker = Tracker(fps=5.0)
+    source = ((i, np.zeros((240, 320, 3), np.uint8)) for i in range(frames))
+    schedule = Schedule(5, full_every=3, focus=focus)  # scans at 0 (whole), 5, 10 (far), 15 (whole)
+    out = list(run_stages(source, detector, tracker, Quiet(LABELS, 25.0), schedule))
+    scans = [(index, d) for index, _, d, _ in out if index % 5 == 0]
+    first = next(index for index, d in scans if len(d) and d.track_id is not None and (d.track_id >= 0).any())
+    assert first == confirmed_at
+    assert (detector.searched, detector.looked) == (searched, looked)
+
+
+def test_far_scans_do_not_look_for_a_detector_that_searches_the_whole_frame():
+    from astute_cli.tracker import Tracker
+
+    detector = FarBand(LABELS, [200, 100, 230, 130], far_band=False)
+    source = ((i, np.zeros((240, 320, 3), np.uint8)) for i in range(15))
+    list(run_stages(source, detector, Tracker(fps=5.0), Quiet(LABELS, 25.0), Schedule(5, full_every=2, focus=True)))
+    assert detector.looked == 0

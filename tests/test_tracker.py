@@ -99,13 +99,19 @@ def test_predict_follows_an_approaching_sign_between_updates():
 
 
 @pytest.mark.parametrize(
-    ("hits", "expected"),
-    [pytest.param(1, 0, id="unconfirmed-not-predicted"), pytest.param(3, 1, id="confirmed-predicted")],
+    ("hits", "tentative", "expected"),
+    [pytest.param(1, False, [], id="unconfirmed-not-predicted"),
+     pytest.param(1, True, [-1], id="unconfirmed-predicted-when-asked"),
+     pytest.param(3, False, [1], id="confirmed-predicted"),
+     pytest.param(3, True, [1], id="confirmed-predicted-when-unconfirmed-asked-too")],
 )
-def test_predict_gives_confirmed_tracks_seen_at_the_last_update(hits, expected):
+def test_predict_gives_confirmed_tracks_seen_at_the_last_update(hits, tentative, expected):
     tracker = Tracker(fps=5)
-    for detections in drive(60, 5, [(3.0, -1.0)])[:hits]:
+    for k, detections in enumerate(drive(60, 5, [(3.0, -1.0)])[:hits]):
+        detections.confidence[:] = 0.5 + 0.1 * k
         tracker.update(detections)
-    assert len(tracker.predict(0.5)) == expected
+    predicted = tracker.predict(0.5, tentative=tentative)
+    assert predicted.track_id.tolist() == expected
+    assert predicted.confidence.tolist() == pytest.approx([0.5 + 0.1 * (hits - 1)] * len(expected))  # the last
     tracker.update(Detections.empty())  # missed at the last update: not predicted
     assert len(tracker.predict(0.5)) == 0
