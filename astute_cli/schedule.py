@@ -23,10 +23,11 @@ import numpy as np
 
 from astute_cli.types import Detections
 
-DEFAULT_SCAN_FPS = 4.0
+DEFAULT_SCAN_FPS = 5.0
 DEFAULT_FULL_EVERY = 3
-"""The defaults: about 4 scans a second, every third of the whole frame (benchmarks/README.md, "Real time": 1.4x fewer
-model runs than 5 scans a second with every second whole, for one sign fewer of 86 on random drives)."""
+"""The defaults: about 5 scans a second, every third of the whole frame (benchmarks/README.md, "Real time": a sixth
+fewer model runs than every second whole, for the same signs on random drives; 4 scans a second save a third, for one
+sign fewer)."""
 
 
 @dataclass(frozen=True)

@@ -42,15 +42,15 @@ SETTINGS = {  # name: (model, scans a second or None for every frame, a whole-fr
     "INT8, every frame": (INT8, None, 1, False),
     "INT8, 5 scans/s, all whole": (INT8, 5.0, 1, False),
     "INT8, 5 scans/s, every 2nd whole": (INT8, 5.0, 2, False),
-    "INT8, 5 scans/s, every 2nd whole, focus": (INT8, 5.0, 2, True),  # the defaults before 4 scans/s
+    "INT8, 5 scans/s, every 2nd whole, focus": (INT8, 5.0, 2, True),  # the defaults before every 3rd whole
     "FP32, 5 scans/s, every 2nd whole, focus": (FP32, 5.0, 2, True),
-    "INT8, 5 scans/s, every 3rd whole, focus": (INT8, 5.0, 3, True),
+    "after: INT8, 5 scans/s, every 3rd whole, focus": (INT8, 5.0, 3, True),
     "INT8, 4 scans/s, every 2nd whole, focus": (INT8, 4.0, 2, True),
-    "after: INT8, 4 scans/s, every 3rd whole, focus": (INT8, 4.0, 3, True),
+    "INT8, 4 scans/s, every 3rd whole, focus": (INT8, 4.0, 3, True),
     "INT8, 3 scans/s, every 2nd whole, focus": (INT8, 3.0, 2, True),
 }
 SPEED_SETTINGS = ["before: FP32, every frame", "INT8, 5 scans/s, all whole", "INT8, 5 scans/s, every 2nd whole, focus",
-                  "after: INT8, 4 scans/s, every 3rd whole, focus"]
+                  "INT8, 4 scans/s, every 3rd whole, focus", "after: INT8, 5 scans/s, every 3rd whole, focus"]
 STAGES = ["decode (wait)", "detect", "classify + read", "track", "announce", "draw", "encode (wait)",
           "alerts audio", "mux"]
 

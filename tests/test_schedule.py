@@ -132,7 +132,7 @@ def test_run_stages_searches_the_far_band_alone_between_whole_scans(step, full_e
 
 @pytest.mark.parametrize(
     ("scan_fps", "full_every"),
-    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(4.0, 3, id="defaults")],
+    [pytest.param(None, 1, id="every-frame-always-whole"), pytest.param(5.0, 3, id="defaults")],
 )
 def test_at_rate_every_frame_is_always_whole(scan_fps, full_every):
     assert Schedule.at_rate(25.0, scan_fps).full_every == full_every
