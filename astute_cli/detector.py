@@ -21,7 +21,7 @@ from astute_cli.daylight import looks_unlike_daylight
 from astute_cli.haze import lift_haze
 from astute_cli.paths import MODELS_DIR
 from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, is_place_name_sign
-from astute_cli.tiling import SIGN_ROI, _join_seams, parse_size, parse_zoom, tiles_for, zoom_strips
+from astute_cli.tiling import SIGN_ROI, ZOOM_EDGE_PX, _join_seams, parse_size, parse_zoom, tiles_for, zoom_strips
 from astute_cli.types import Detections
 from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
 
@@ -187,26 +187,36 @@ class OnnxDetector:
         """How much a frame this wide is scaled down before detection (1: not at all)."""
         return min(1.0, self.work_width / width)
 
+    def _work_wh(self, frame_wh: tuple[int, int]) -> tuple[tuple[int, int], float]:
+        """The size a frame of ``frame_wh`` is detected at, and its scale (:meth:`_work_scale`)."""
+        scale = self._work_scale(frame_wh[0])
+        return (round(frame_wh[0] * scale), round(frame_wh[1] * scale)), scale
+
+    def _work_image(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The frame scaled down as it is detected (itself when not scaled), and the scale."""
+        scale = self._work_scale(image.shape[1])
+        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        return work, scale
+
     def runs_per_frame(self, frame_wh: tuple[int, int]) -> int:
         """Model runs a frame of this size costs: its tiles, plus the zoom pass's tiles (1: the whole frame)."""
         if not self.tile[0]:
             return 1
-        scale = self._work_scale(frame_wh[0])
-        wh = (round(frame_wh[0] * scale), round(frame_wh[1] * scale))
+        wh, _ = self._work_wh(frame_wh)
         zoomed = len(zoom_strips(wh, self.zoom[0], self.zoom[1], self.tile)[1]) if self.zoom else 0
         return len(tiles_for(wh, self.tile, self.roi)) + zoomed
 
-    def far_pass_finds(self, xyxy: np.ndarray, frame_wh: tuple[int, int], edge_px: float = 2.0) -> np.ndarray:
+    def far_pass_finds(self, xyxy: np.ndarray, frame_wh: tuple[int, int], edge_px: float = ZOOM_EDGE_PX
+                       ) -> np.ndarray:
         """(N,) bool: whether ``detect(far_only=True)`` can find each box of a frame this size: the boxes wholly
         inside one strip of the zoom pass (``_zoomed`` leaves a box touching its strip's edge to the native tiles);
         all, for a model that searches the whole frame there."""
         xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
         if not self.tile[0] or not self.zoom:
             return np.ones(len(xyxy), bool)
-        scale = self._work_scale(frame_wh[0])
+        wh, scale = self._work_wh(frame_wh)
         band, factor = self.zoom
-        (bx1, by1, _, by2), tiles = zoom_strips((round(frame_wh[0] * scale), round(frame_wh[1] * scale)), band,
-                                                 factor, self.tile)
+        (bx1, by1, _, by2), tiles = zoom_strips(wh, band, factor, self.tile)
         zoomed = (xyxy * scale - np.float32([bx1, by1, bx1, by1])) * factor
         rows = (zoomed[:, 1] > edge_px) & (zoomed[:, 3] < round((by2 - by1) * factor) - edge_px)
         in_strip = [(zoomed[:, 0] > x1 + edge_px) & (zoomed[:, 2] < x2 - edge_px) for strips in tiles
@@ -216,9 +226,7 @@ class OnnxDetector:
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
         """Signs in a BGR frame, boxes in the frame's own pixels. ``far_only``: the zoom pass over the far band
         alone, where new signs appear (a tiled model with a zoom pass; any other searches the whole frame)."""
-        image = self.seen(image)
-        scale = self._work_scale(image.shape[1])
-        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        work, scale = self._work_image(self.seen(image))
         found = self._tiled(work, far_only and bool(self.zoom)) if self.tile[0] else self._whole(work)
         if scale < 1 and len(found):
             found.xyxy /= scale
@@ -236,8 +244,7 @@ class OnnxDetector:
         image = self.seen(image)
         if not len(xyxy) or not self.tile[0]:
             return Detections.empty() if not len(xyxy) else self._whole(image)
-        scale = self._work_scale(image.shape[1])
-        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        work, scale = self._work_image(image)
         (th, tw), (h, w) = self.input_hw, work.shape[:2]
         cell = min(th, tw) // 2
         regions = []
@@ -295,7 +302,7 @@ class OnnxDetector:
         keep = nms(merged.xyxy + merged.class_id[:, None] * 8192.0, merged.confidence, self.iou)
         return _join_seams(merged[keep], seams)
 
-    def _zoomed(self, image: np.ndarray, edge_px: float = 2.0) -> Detections:
+    def _zoomed(self, image: np.ndarray, edge_px: float = ZOOM_EDGE_PX) -> Detections:
         """Signs in the far band upscaled by the zoom factor, strips packed into whole tiles. A box touching
         its strip's edge is a cut sign and is left to the native tiles (or the neighbouring strip)."""
         band, factor = self.zoom

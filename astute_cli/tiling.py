@@ -18,6 +18,8 @@ ZOOM_BAND = (0.15, 0.305, 0.797, 0.6)
 """Where far (small) signs are, as frame fractions x1, y1, x2, y2: this 827×213 px window of a 1280×720 frame holds
 89 % of the 4,331 RTSD boxes under 20 px wide and 79 % of those 20–32 px in ``rtsd-meta`` (the best-placed window
 of that size, searched on 16/8 px steps). At 1.5× it is 1240×320 px: two 640×320 strips, one 640×640 tile."""
+ZOOM_EDGE_PX = 2.0
+"""A box of the zoom pass this near its strip's edge (upscaled px) is a cut sign, left to the native tiles."""
 
 
 def parse_size(value: int | str | tuple[int, int] | list[int] | None) -> tuple[int, int]:
