@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from astute_cli import signs
 from astute_cli.detector import env_threads, parse_contexts
 from astute_cli.eval.selfcheck import CHECK_SEED, CheckResult, labelled_frames, self_check
@@ -132,6 +134,68 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
     return meta
 
 
+# --- graph ---
+
+
+def last_axis_dfl(model: Any) -> bool:
+    """Make a YOLO detector's box decode (DFL) take its softmax over the last axis; True when the graph changed.
+
+    Ultralytics exports the DFL as Reshape (1, 4, 16, A) -> Transpose (1, 16, 4, A) -> Softmax over axis 1 -> a
+    fixed 1×1 convolution with the weights 0..15. ONNX Runtime computes a softmax over any axis but the last one
+    on a single thread through a transpose, which measured 11 of 70 ms of one INT8 640 tile run with 1 thread and
+    made the model scale badly to 2 (53 ms). The same numbers come from Transpose (1, 4, A, 16) -> Softmax over
+    the last axis -> MatMul with the weights as a column; with 2 threads the INT8 tile then runs in 31 ms
+    (benchmarks/README.md, "Real time"). The new nodes keep ``dfl`` in their names, so :func:`~astute_cli.quantize
+    .tail_nodes` still keeps them in FP32. A graph without that pattern (or already rewritten) is left as it is.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    weights = {init.name: init for init in graph.initializer}
+    for softmax in graph.node:
+        if softmax.op_type != "Softmax" or "dfl" not in softmax.name.lower():
+            continue
+        axis = next((a.i for a in softmax.attribute if a.name == "axis"), -1)
+        transpose = producer.get(softmax.input[0])
+        after = consumers.get(softmax.output[0], [])
+        if axis != 1 or transpose is None or transpose.op_type != "Transpose" or len(after) != 1 \
+                or after[0].op_type != "Conv" or after[0].input[1] not in weights:
+            continue
+        perm = next((list(a.ints) for a in transpose.attribute if a.name == "perm"), [])
+        conv = after[0]
+        bins = numpy_helper.to_array(weights[conv.input[1]])
+        if perm != [0, 2, 1, 3] or bins.shape[:2] != (1, bins.size) or len(consumers[transpose.output[0]]) != 1:
+            continue
+        prefix = softmax.name.rsplit("/", 1)[0]
+        column = f"{prefix}/bins_column"
+        graph.initializer.append(numpy_helper.from_array(bins.reshape(-1, 1).astype(np.float32), column))
+        rewritten = [
+            helper.make_node("Transpose", [transpose.input[0]], [f"{prefix}/last_axis"], perm=[0, 1, 3, 2],
+                             name=f"{prefix}/Transpose_last_axis"),
+            helper.make_node("Softmax", [f"{prefix}/last_axis"], [f"{prefix}/probabilities"], axis=-1,
+                             name=f"{prefix}/Softmax_last_axis"),
+            helper.make_node("MatMul", [f"{prefix}/probabilities", column], [conv.output[0]],
+                             name=f"{prefix}/MatMul_expectation"),
+        ]
+        at = list(graph.node).index(transpose)
+        for node in (transpose, softmax, conv):
+            graph.node.remove(node)
+        for offset, node in enumerate(rewritten):
+            graph.node.insert(at + offset, node)
+        if not consumers.get(conv.input[1], [])[1:]:
+            graph.initializer.remove(weights[conv.input[1]])
+        stale = {transpose.output[0], softmax.output[0], conv.output[0]}
+        for info in [v for v in graph.value_info if v.name in stale]:
+            graph.value_info.remove(info)  # the conv's output is now (1, 4, A, 1): let ONNX Runtime infer it
+        return True
+    return False
+
+
 # --- export ---
 
 
@@ -173,6 +237,7 @@ def export_onnx(pt_path: str | Path, out: str | Path, imgsz: int | str | tuple[i
         import onnx
 
         model = onnx.load(str(exported))
+        last_axis_dfl(model)
         meta = dict(metadata or {})
         if yolo.task == "classify" and "astute_values" not in meta:
             meta["astute_values"] = json.dumps(value_semantics(yolo.names.values()))
@@ -285,10 +350,14 @@ def _move_atomic(src: Path, out: Path) -> Path:
 
 
 def _fp32_model(model: Path, out: Path, imgsz: int | str, opset: int, metadata: dict[str, Any] | None) -> Path:
-    """The FP32 ONNX model: exported from ``.pt``, restamped with ``metadata``, or ``model`` itself."""
+    """The FP32 ONNX model: exported from ``.pt``; or ``model`` restamped with ``metadata`` and its box decode
+    rewritten (:func:`last_axis_dfl`) where either changes it; or ``model`` itself."""
     if model.suffix == ".pt":
         return export_onnx(model, out, imgsz, opset, metadata)
-    load_onnx(model)
-    return write_metadata(model, metadata, out) if metadata else model
+    graph = load_onnx(model)
+    if not last_axis_dfl(graph) and not metadata:
+        return model
+    _set_props(graph, metadata or {})
+    return _save_atomic(graph, out)
 
 

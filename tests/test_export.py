@@ -77,6 +77,28 @@ def make_detector_onnx(path: Path, size: int = 32) -> Path:
     return path
 
 
+def make_dfl_onnx(path: Path, anchors: int = 6, axis: int = 1, perm: tuple[int, ...] = (0, 2, 1, 3)) -> Path:
+    """Ultralytics' box decode (DFL) on its own: (1, 64, A) logits -> Reshape (1, 4, 16, A) -> Transpose ``perm``
+    -> Softmax over ``axis`` -> the fixed 1×1 conv with weights 0..15 -> Reshape (1, 4, A)."""
+    inits = [numpy_helper.from_array(np.array([1, 4, 16, anchors], np.int64), "/model.22/dfl/Constant"),
+             numpy_helper.from_array(np.arange(16, dtype=np.float32).reshape(1, 16, 1, 1), "model.22.dfl.conv.weight"),
+             numpy_helper.from_array(np.array([1, 4, anchors], np.int64), "/model.22/dfl/Constant_1")]
+    nodes = [helper.make_node("Reshape", ["logits", "/model.22/dfl/Constant"], ["r"], name="/model.22/dfl/Reshape"),
+             helper.make_node("Transpose", ["r"], ["t"], name="/model.22/dfl/Transpose", perm=list(perm)),
+             helper.make_node("Softmax", ["t"], ["p"], name="/model.22/dfl/Softmax", axis=axis),
+             helper.make_node("Conv", ["p", "model.22.dfl.conv.weight"], ["c"], name="/model.22/dfl/conv/Conv"),
+             helper.make_node("Reshape", ["c", "/model.22/dfl/Constant_1"], ["output0"],
+                              name="/model.22/dfl/Reshape_1")]
+    graph = helper.make_graph(nodes, "dfl", [helper.make_tensor_value_info("logits", TensorProto.FLOAT,
+                                                                           [1, 64, anchors])],
+                              [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 4, anchors])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
 def check_frames(n: int = 2, size: int = 64) -> list[LabelledFrame]:
     """Grey frames, each with one labelled sign at TRUTH."""
     return [LabelledFrame(np.full((size, size, 3), 90, np.uint8), np.float32([TRUTH]), ["sign"]) for _ in range(n)]
@@ -392,6 +414,74 @@ def test_cli_export_bad_input_is_one_line(tmp_path, tiny, calib, monkeypatch, ar
     assert not list(tmp_path.glob("*.int8.onnx")) and not list(tmp_path.glob("*.tmp.onnx"))
 
 
+def _softmax_axes(model) -> list[int]:
+    softmaxes = [node for node in model.graph.node if node.op_type == "Softmax"]
+    return [next((a.i for a in node.attribute if a.name == "axis"), -1) for node in softmaxes]
+
+
+def _run(path: Path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"logits": x})[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "rewritten"),
+    [
+        pytest.param(lambda path: make_dfl_onnx(path), True, id="ultralytics-dfl"),
+        pytest.param(lambda path: make_dfl_onnx(path, anchors=1), True, id="one-anchor"),
+        pytest.param(lambda path: make_dfl_onnx(path, axis=-1, perm=(0, 1, 3, 2)), False, id="other-softmax"),
+        pytest.param(lambda path: make_dfl_onnx(path, perm=(0, 1, 2, 3)), False, id="other-transpose"),
+        pytest.param(make_classifier_onnx, False, id="classifier"),
+    ],
+)
+def test_last_axis_dfl_rewrites_only_the_box_decode(tmp_path, make, rewritten):
+    model = onnx.load(str(make(tmp_path / "in.onnx")))
+    before = len(model.graph.node)
+    assert export.last_axis_dfl(model) is rewritten
+    assert export.last_axis_dfl(model) is False  # a second pass finds nothing left to do
+    onnx.checker.check_model(model, full_check=True)
+    assert len(model.graph.node) == before
+    if rewritten:
+        assert _softmax_axes(model) == [-1]
+        assert {"/model.22/dfl/Transpose_last_axis", "/model.22/dfl/Softmax_last_axis",
+                "/model.22/dfl/MatMul_expectation"} <= set(quantize.tail_nodes(model))  # they stay FP32 in INT8
+
+
+@pytest.mark.parametrize("anchors", [1, 6, 37])
+def test_last_axis_dfl_gives_the_same_boxes(tmp_path, anchors):
+    source = make_dfl_onnx(tmp_path / "dfl.onnx", anchors=anchors)
+    model = onnx.load(str(source))
+    assert export.last_axis_dfl(model)
+    onnx.save(model, str(tmp_path / "fast.onnx"))
+    x = np.random.default_rng(anchors).normal(0, 3, (1, 64, anchors)).astype(np.float32)
+    expected = _run(source, x)
+    np.testing.assert_allclose(_run(tmp_path / "fast.onnx", x), expected, rtol=1e-5, atol=1e-5)
+    bins = np.exp(x.reshape(4, 16, anchors) - x.reshape(4, 16, anchors).max(1, keepdims=True))
+    np.testing.assert_allclose(expected[0], (bins * np.arange(16)[:, None]).sum(1) / bins.sum(1), rtol=1e-5)
+
+
+def test_export_of_an_onnx_model_rewrites_its_box_decode(tmp_path):
+    source = make_dfl_onnx(tmp_path / "dfl.onnx")
+    written, check = export.export_and_check(source, tmp_path / "out" / "fast.onnx")
+    assert check is None and written == tmp_path / "out" / "fast.onnx"
+    assert _softmax_axes(onnx.load(str(written))) == [-1]
+    assert _softmax_axes(onnx.load(str(source))) == [1]  # the input is left as it was
+    again, _ = export.export_and_check(written, tmp_path / "again.onnx")
+    assert again == written and not (tmp_path / "again.onnx").exists()  # nothing to do, nothing written
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", ["detector.onnx", "detector.int8.onnx"])
+def test_bundled_detectors_take_the_dfl_softmax_over_the_last_axis(name):
+    from astute_cli.paths import MODELS_DIR
+
+    path = MODELS_DIR / name
+    if not path.is_file():
+        pytest.skip(f"no bundled {name}")
+    assert _softmax_axes(onnx.load(str(path))) == [-1]
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_export_onnx_from_ultralytics_weights(tmp_path):
@@ -405,3 +495,4 @@ def test_export_onnx_from_ultralytics_weights(tmp_path):
     meta = export.read_metadata(out)
     assert meta["astute_tile"] == "640" and meta["astute_source"] == "scratch.pt"
     assert quantize.input_shape(out)[1:] == (64, 64)
+    assert _softmax_axes(onnx.load(str(out))) == [-1]  # the box decode was rewritten (last_axis_dfl)
