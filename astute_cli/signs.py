@@ -210,10 +210,15 @@ def _number(value: float, point: str) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", point)
 
 
-def _plural_ru(value: float, one: str, few: str, many: str) -> str:
-    """Russian agreement of a unit with a number: 1 метр, 2 метра, 5 метров; fractions take the few-form."""
+def _plural_ru(value: float, one: str, few: str, many: str, genitive: bool = False) -> str:
+    """Russian agreement of a unit with a number: 1 метр, 2 метра, 5 метров; fractions take the few-form. In the
+    genitive (``на протяжении …``): 1 метра, 2 метров, 5 метров, 1,5 километра (the genitive singular of these units is
+    their few-form, the genitive plural their many-form)."""
     if not float(value).is_integer():
         return few
+    if genitive:
+        n = abs(int(value))
+        return few if n % 10 == 1 and n % 100 != 11 else many
     n = abs(int(value))
     if n % 10 == 1 and n % 100 != 11:
         return one
@@ -228,15 +233,16 @@ _UNITS_EN = {"m": ("metre", "metres"), "t": ("tonne", "tonnes"), "km/h": ("km/h"
              "km": ("kilometre", "kilometres")}
 
 
-def quantity(value: float, unit: str | None, lang: str = "ru") -> str:
+def quantity(value: float, unit: str | None, lang: str = "ru", genitive: bool = False) -> str:
     """A spoken quantity: (3.5, ``m``) -> ``3,5 метра`` / ``3.5 metres``; speed in Russian is the bare number;
-    1000 m and more in kilometres (1500, ``m``) -> ``1,5 километра`` / ``1.5 kilometres``."""
+    1000 m and more in kilometres (1500, ``m``) -> ``1,5 километра`` / ``1.5 kilometres``. ``genitive``: the Russian
+    unit in the genitive, after ``на протяжении`` (1000, ``m``) -> ``1 километра``."""
     if unit == "m" and float(value) >= 1000:
         value, unit = float(value) / 1000.0, "km"
     if lang == "ru":
         words = _UNITS_RU.get(unit or "")
         number = _number(value, ",")
-        return f"{number} {_plural_ru(value, *words)}" if words else number
+        return f"{number} {_plural_ru(value, *words, genitive=genitive)}" if words else number
     number = _number(value, ".")
     words = _UNITS_EN.get(unit or "")
     if words is None:
@@ -290,6 +296,8 @@ _PLATE_WORDS: dict[str, tuple[str, str]] = {
     "8_5_6": ("в рабочие дни в указанное время", "on working days at the hours shown"),
     "8_5_7": ("в указанные дни и часы", "on the days and hours shown"),
 }
+_GENITIVE_PLATES = ("8_2_1", "8_2_2")
+"""Plates whose Russian words put the distance in the genitive: на протяжении 1 километра, 2 километров."""
 _PLATE_NO_NUMBER: dict[str, tuple[str, str]] = {
     "8_1_1": ("впереди", "ahead"), "8_1_2": ("впереди", "ahead"),
     "8_1_3": ("направо", "to the right"), "8_1_4": ("налево", "to the left"),
@@ -310,7 +318,7 @@ def plate_phrase(label: str, lang: str = "ru") -> str:
         return words[en]
     if value is None:
         return _PLATE_NO_NUMBER.get(code, words)[en].replace(" {}", "")
-    return words[en].format(quantity(float(value), "m", lang))
+    return words[en].format(quantity(float(value), "m", lang, genitive=code in _GENITIVE_PLATES))
 
 
 def phrase_with_plates(code: str, value: float | None, plate_labels: tuple[str, ...] | list[str] = (),
