@@ -16,18 +16,26 @@ import numpy as np
 
 from astute_cli.types import Detections
 
+SLOPE_WIDTH_CHANGE = 0.1
+"""Share of its width a sign must grow by before the line its centre moves along (``_Track.slope``) is measured;
+until then the centre moves at its measured velocity."""
 
 @dataclass
 class _Track:
     """A sign seen from a car moving straight at a steady speed: 1 / width falls linearly with time (it is
-    proportional to the distance), and the box centre moves along a line with the width (c = focus + k·w)."""
+    proportional to the distance), and the box centre moves along a line with the width (c = focus + k·w). The
+    line's slope k is measured once the width has grown enough (``SLOPE_WIDTH_CHANGE``) for it to stand out of the
+    boxes' jitter; until then the centre is taken to move at its measured velocity."""
 
     centre: np.ndarray  # cx, cy in px
     width: float
     aspect: float  # h / w
     class_id: int
     inverse_rate: float = 0.0  # d(1/w)/dframe
-    slope: np.ndarray = field(default_factory=lambda: np.zeros(2))  # d(centre)/d(width)
+    slope: np.ndarray = field(default_factory=lambda: np.zeros(2))  # d(centre)/d(width), once measured
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # d(centre)/dframe, until then
+    slope_known: bool = False
+    anchor: tuple[np.ndarray, float] | None = None  # centre and width the slope is measured from
     hits: int = 1
     misses: int = 0
     track_id: int = -1
@@ -38,7 +46,9 @@ class _Track:
         steps = self.misses + 1 if steps is None else self.misses + steps
         inverse = 1.0 / self.width + self.inverse_rate * steps
         width = 1.0 / inverse if inverse > 1.0 / (4.0 * self.width) else 4.0 * self.width
-        return self.centre + self.slope * (width - self.width), width
+        if self.slope_known:
+            return self.centre + self.slope * (width - self.width), width
+        return self.centre + self.velocity * steps, width
 
 
 def _measure(xyxy: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -159,10 +169,18 @@ class Tracker:
         centre, width, aspect = _measure(detections.xyxy[d_index])
         frames = track.misses + step
         rate = (1.0 / width - 1.0 / track.width) / frames
-        slope = (centre - track.centre) / (width - track.width) if abs(width - track.width) > 0.5 else track.slope
         smooth = 1.0 if track.hits == 1 else 0.6
         track.inverse_rate = smooth * rate + (1 - smooth) * track.inverse_rate
-        track.slope = smooth * slope + (1 - smooth) * track.slope
+        track.velocity = smooth * (centre - track.centre) / frames + (1 - smooth) * track.velocity
+        # the slope from widths at least SLOPE_WIDTH_CHANGE apart: a far sign grows by a pixel or so between scans,
+        # as much as its box jitters, and a slope measured over that points anywhere
+        anchor_centre, anchor_width = track.anchor or (track.centre, track.width)
+        if abs(width - anchor_width) >= max(1.0, SLOPE_WIDTH_CHANGE * anchor_width):
+            slope = (centre - anchor_centre) / (width - anchor_width)
+            track.slope = 0.6 * slope + 0.4 * track.slope if track.slope_known else slope
+            track.slope_known, track.anchor = True, None
+        elif track.anchor is None:
+            track.anchor = (track.centre, track.width)
         track.centre, track.width, track.aspect = centre, width, aspect
         track.class_id = int(detections.class_id[d_index])
         track.confidence = float(detections.confidence[d_index])

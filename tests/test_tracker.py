@@ -99,6 +99,26 @@ def test_predict_follows_an_approaching_sign_between_updates():
 
 
 @pytest.mark.parametrize(
+    ("boxes", "truth"),
+    [
+        # a far sign drifting left 8 px a scan while its width jitters by a pixel (a drive at 5 scans a second): a
+        # slope measured over that jitter pointed right, and the look for the sign missed it
+        pytest.param([[493.5, 300, 506.5, 313], [485.8, 300, 498.2, 312.4], [477.4, 300, 490.6, 313.2]],
+                     [469.3, 300, 482.7, 313.4], id="far-sign-with-jittering-width"),
+        pytest.param([[600, 300, 610, 310], [600, 300, 611, 311], [600, 300, 610, 310]], [600, 300, 610, 310],
+                     id="still-sign-with-jitter"),
+    ],
+)
+def test_predict_keeps_a_small_sign_on_its_path(boxes, truth):
+    from astute_cli.boxes import box_iou
+
+    tracker = Tracker(fps=5)
+    for box in boxes:
+        tracker.update(Detections(np.array([box], np.float32), [0.9], [0]))
+    assert box_iou(tracker.predict(1).xyxy, np.array([truth], np.float32))[0, 0] > 0.6
+
+
+@pytest.mark.parametrize(
     ("hits", "tentative", "expected"),
     [pytest.param(1, False, [], id="unconfirmed-not-predicted"),
      pytest.param(1, True, [-1], id="unconfirmed-predicted-when-asked"),
