@@ -70,6 +70,9 @@ class Announcer:
         value_min_confidence: readings less sure than this do not vote on the number (the bundled reader's
             plausible readings under 0.3 are right one time in five, from 0.5 on 97 times in 100:
             ``benchmarks/README.md``, "When to say the number").
+        plate_value_min_width_px: readings of plates narrower than this do not vote on the plate's number (a
+            distance plate prints its number in small type: the bundled reader reads 8.2.1 plates right 32 times
+            in 100 at 16-24 px and 88 at 24 px or more, 8.1.1 68 and 97; ``benchmarks/results/values-reader.json``).
     """
 
     def __init__(self, labels: list[str], fps: float = 25.0, lang: str = "ru", min_votes: int = 2,
@@ -77,7 +80,7 @@ class Announcer:
                  hfov_deg: float = DEFAULT_HFOV_DEG, min_width_px: float = 18.0, correct_votes: int = 4,
                  correct_share: float = 0.75, value_votes: int = 3, value_share: float = 0.6,
                  value_wait: int = -1, value_min_width_px: float = 0.0, value_say_width_px: float = 48.0,
-                 value_min_confidence: float = 0.3) -> None:
+                 value_min_confidence: float = 0.3, plate_value_min_width_px: float = 24.0) -> None:
         self.labels = list(labels)
         self.fps = fps
         self.lang = lang
@@ -91,6 +94,7 @@ class Announcer:
         self.value_votes, self.value_share, self.value_wait = value_votes, value_share, value_wait
         self.value_min_width_px, self.value_say_width_px = value_min_width_px, value_say_width_px
         self.value_min_confidence = value_min_confidence
+        self.plate_value_min_width_px = plate_value_min_width_px
         self._parsed = [signs.parse_label(label) for label in self.labels]
         self._silent = np.array([label in signs.SILENT_LABELS for label in self.labels] + [True])
         self.plates = PlateBinder(self.labels, min_width_px)  # plates are spoken with their sign, never alone
@@ -115,19 +119,28 @@ class Announcer:
         return winner
 
     def undecided(self, detections: Detections) -> np.ndarray:
-        """(N,) bool: the rows whose sign is still to be said, or its number still to be read (confirmed tracks
-        wide enough to vote, neither silent nor a plate): another look at them now decides them sooner."""
+        """(N,) bool: the rows whose sign is still to be said, or its number still to be read (confirmed tracks wide
+        enough to vote, not silent), and the plates under such a sign or whose own number is still to be read (also
+        while too narrow to vote, so that a look at the sign sees that it still waits for its plate): another look at
+        them now decides them sooner."""
         if detections.track_id is None:
             return np.zeros(len(detections), bool)
         out = np.zeros(len(detections), bool)
         for i, (track, class_id) in enumerate(zip(detections.track_id, detections.class_id, strict=True)):
             class_id = min(int(class_id), len(self.labels))
-            if track < 0 or self._silent[class_id] or detections.width[i] < self.min_width_px \
-                    or self.plates.is_plate(class_id):
+            if track < 0 or self._silent[class_id]:
                 continue
-            said = self._announced.get(int(track))
-            out[i] = said is None or (said[1] is None and number_read(said[0]))
+            if self.plates.is_plate(class_id):  # even while too narrow to vote: its sign waits for it
+                sign = self.plates.sign_of(int(track))
+                out[i] = sign is not None and (self._undecided(sign) or self._plate_number_unsure(sign))
+            elif detections.width[i] >= self.min_width_px:
+                out[i] = self._undecided(int(track))
         return out
+
+    def _undecided(self, track: int) -> bool:
+        """True for a sign track not yet said, or said without the number it carries."""
+        said = self._announced.get(track)
+        return said is None or (said[1] is None and number_read(said[0]))
 
     def update(self, detections: Detections, frame_index: int) -> list[Announcement]:
         """Record this frame's tracked detections; return the alerts that become due now."""
@@ -144,7 +157,8 @@ class Announcer:
                 continue
             self._votes[track].append((class_id, float(detections.confidence[i])))
             width = float(detections.width[i])
-            readable = width >= self.value_min_width_px
+            readable = width >= (self.plate_value_min_width_px if self.plates.is_plate(class_id)
+                                 else self.value_min_width_px)
             if values is not None and not np.isnan(values[i]) and readable \
                     and detections.value_confidence[i] >= self.value_min_confidence:
                 weight = float(detections.value_confidence[i]) * width

@@ -15,7 +15,7 @@ import numpy as np
 
 from astute_cli import signs
 from astute_cli.background import ahead
-from astute_cli.boxes import visible_share
+from astute_cli.boxes import box_iou, visible_share
 from astute_cli.checks import check_outputs, refuse_same_files
 from astute_cli.ffmpeg import stream_rate
 from astute_cli.files import write_json_atomic
@@ -32,7 +32,10 @@ from astute_cli.types import Announcement, Detections, VideoInfo
 BANNER_S = 3.0
 MIN_IN_VIEW = 0.5
 """Share of a sign's expected box that must be in the frame for the looks (:func:`look_again`,
-:func:`look_outside_far_band`) to look at it there."""
+:func:`look_for_missed`) to look at it there."""
+SEEN_IOU = 0.1
+"""Overlap of a track's expected box with a box of the scan above which the scan counts as having found it: low, since
+the expected box of a young track can be off by half its width at the scans' rate."""
 
 
 class Detector(Protocol):
@@ -246,12 +249,10 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
                 if schedule.focus else []
             held.append((index, frame, new))
             continue
-        if schedule.is_far_only(n):
-            found = detector.detect(frame, far_only=True)
-            if schedule.focus:
-                found = Detections.merge([found, look_outside_far_band(frame, detector, tracker)])
-        else:
-            found = detector.detect(frame)
+        far_only = schedule.is_far_only(n)
+        found = detector.detect(frame, far_only=True) if far_only else detector.detect(frame)
+        if schedule.focus:
+            found = Detections.merge([found, look_for_missed(frame, found, detector, tracker, far_only)])
         detections = tracker.update(found, index - previous) if gaps and previous is not None else tracker.update(found)
         previous = index
         new = announcer.update(detections, index)
@@ -261,26 +262,39 @@ def run_stages(source: Iterator[tuple[int, np.ndarray]], detector: Detector, tra
     yield from _held_frames(held, last, None)
 
 
-def look_outside_far_band(frame: np.ndarray, detector, tracker) -> Detections:
-    """On a far-only scan, the signs the far band's search cannot find (tracks out of it, confirmed or not): a
-    confirmed track is classified where the tracker expects it (``detector.describe_kept``); a track seen once, with
-    no motion yet to say where it went, is searched for around its last box (``detector.detect_around``). What is
-    kept counts as this scan's detections, so a sign outside the band is tracked and confirmed at the scans' rate,
-    not only at the whole-frame scans'. A detector without ``far_pass_finds`` searches the whole frame there."""
-    finds = getattr(detector, "far_pass_finds", None)
+def look_for_missed(frame: np.ndarray, found: Detections, detector, tracker, far_only: bool) -> Detections:
+    """On a scan, the signs its search did not find. A confirmed track that no box of the scan overlaps (one outside
+    the far band on a far-only scan, or one the detector missed) is classified where the tracker expects it
+    (``detector.describe_kept``). On a far-only scan, a track seen once outside the far band, with no motion yet to
+    say where it went, is searched for around its last box (``detector.detect_around``; a detector without
+    ``far_pass_finds`` searches the whole frame there). What is kept counts as this scan's detections, so a sign is
+    tracked and confirmed at the scans' rate, not only at the whole-frame scans', and a miss of the detector does
+    not cut its track in two."""
     expected = tracker.predict(1, tentative=True)
-    if finds is None or not len(expected):
+    if not len(expected):
         return Detections.empty()
     wh = (frame.shape[1], frame.shape[0])
-    outside = ~finds(expected.xyxy, wh) & (visible_share(expected.xyxy, wh) >= MIN_IN_VIEW)
-    confirmed, new = outside & (expected.track_id >= 0), outside & (expected.track_id < 0)
+    in_view = visible_share(expected.xyxy, wh) >= MIN_IN_VIEW
+    seen = box_iou(expected.xyxy, found.xyxy).max(axis=1) >= SEEN_IOU if len(found) else np.zeros(len(expected), bool)
+    confirmed = in_view & ~seen & (expected.track_id >= 0)
     parts = []
     if confirmed.any():
-        parts.append(detector.describe_kept(frame, expected[confirmed].with_tracks(None))[0])
-    if new.any():
-        around = detector.detect_around(frame, expected.xyxy[new])
-        parts.append(around[~finds(around.xyxy, wh)])  # what the far band's search found is found already
+        looked = detector.describe_kept(frame, expected[confirmed].with_tracks(None))[0]
+        parts.append(looked[_apart(looked, found)])
+    finds = getattr(detector, "far_pass_finds", None)
+    if far_only and finds is not None:
+        new = in_view & (expected.track_id < 0) & ~finds(expected.xyxy, wh)
+        if new.any():
+            around = detector.detect_around(frame, expected.xyxy[new])
+            parts.append(around[~finds(around.xyxy, wh) & _apart(around, found)])  # the band's search has those
     return Detections.merge(parts)
+
+
+def _apart(boxes: Detections, found: Detections) -> np.ndarray:
+    """(N,) bool: the boxes that overlap no box of ``found`` by ``SEEN_IOU`` or more (not the same sign twice)."""
+    if not len(boxes) or not len(found):
+        return np.ones(len(boxes), bool)
+    return box_iou(boxes.xyxy, found.xyxy).max(axis=1) < SEEN_IOU
 
 
 def look_again(frame: np.ndarray, index: int, last: Detections, steps: float, detector, tracker, announcer

@@ -106,7 +106,7 @@ class PlateBinder:
         self._sign_of: dict[int, int] = {}      # plate track -> sign track
         self._top: dict[int, float] = {}        # plate track -> its box top (orders two plates)
         self._seen: dict[int, int] = {}         # plate track -> frames seen at least min_width_px wide
-        self._pending: set[int] = set()         # sign tracks with an unread plate under them in this frame
+        self._pending: set[int] = set()         # sign tracks with an unread plate under them when last seen
         self._wait_from: dict[int, float] = {}  # sign track -> when it started waiting
 
     def is_plate(self, class_id: int) -> bool:
@@ -115,14 +115,17 @@ class PlateBinder:
 
     def update(self, detections: Detections) -> None:
         """Bind this frame's plate tracks to the sign track right above them (or above a plate bound to one), and
-        note the signs with a plate under them that is not yet readable (untracked, or seen too few times)."""
-        self._pending = set()
+        note the signs with a plate under them that is not yet readable (untracked, or seen too few times).
+
+        What is noted is for the sign tracks in ``detections``: a sign not among them (a look between scans at some
+        of the tracks only) keeps what was noted for it before."""
         if detections.track_id is None or not len(detections):
             return
         ids = detections.track_id
         classes = np.minimum(detections.class_id, len(self.labels))
         parents = [int(j) for j in np.flatnonzero((ids >= 0) & self._parent[classes])]
         owner = {j: int(ids[j]) for j in parents}  # detection row -> the sign track it belongs to
+        self._pending -= set(owner.values())
         waiting = [int(i) for i in np.flatnonzero(self._plate[classes])]
         for i in waiting:
             if ids[i] >= 0 and detections.width[i] >= self.min_width_px:
@@ -164,8 +167,12 @@ class PlateBinder:
                 best, best_gap = j, gap
         return best
 
+    def sign_of(self, plate_track: int) -> int | None:
+        """The sign track a plate track hangs under, or None while it is bound to none."""
+        return self._sign_of.get(int(plate_track))
+
     def unread(self, sign_track: int) -> bool:
-        """True when a plate under the sign was seen in the last frame but not yet readable."""
+        """True when a plate under the sign was seen, the last time the sign was, but not yet readable."""
         return sign_track in self._pending
 
     def plate_tracks(self, sign_track: int) -> list[int]:

@@ -7,7 +7,7 @@ New signs appear small in the far band, where the detector's zoom pass looks; a 
 near, big and already tracked. So only one scan in every ``full_every`` searches the whole frame, and the others the
 far band alone (``detector.detect(frame, far_only=True)``), a third of the cost with the bundled model; there the
 signs already seen outside the band are looked at where they are expected, so that they are tracked at the scans'
-rate (``pipeline.look_outside_far_band``: a classifier look, or a search of a small region around a sign seen
+rate (``pipeline.look_for_missed``: a classifier look, or a search of a small region around a sign seen
 once). The frames between are held until the next scan and drawn with each track's box moved linearly from its box
 at one scan to its box at the next, so the output keeps its own frame rate and its boxes move smoothly; a box the
 next scan did not find keeps its place until then. Fewer views of a sign would mean a later alert, so on the frames

@@ -215,3 +215,46 @@ def test_a_plate_read_after_its_sign_was_said_completes_the_alert_once(plate_fro
     alerts = [a for i in range(24) for a in announcer.update(_with_plate_reading(i, plate_from, read_from), i)]
     assert [a.text for a in alerts] == texts
     assert {a.track_id for a in alerts} == {1}
+
+
+def test_a_look_at_other_tracks_keeps_a_sign_waiting_for_its_plate():
+    binder = PlateBinder(LABELS)
+    binder.update(tracked([(SIGN, 1, 1), ([100, 131, 110, 134], 3, 2)]))  # a 10 px plate: not yet readable
+    assert binder.unread(1) and binder.sign_of(2) == 1 and binder.sign_of(9) is None
+    binder.update(tracked([([300, 100, 330, 130], 0, 5)]))  # a look between scans at another sign only
+    assert binder.unread(1)
+    binder.update(tracked([(SIGN, 1, 1)]))  # the sign seen again without the plate
+    assert not binder.unread(1)
+
+
+@pytest.mark.parametrize(
+    ("frames", "read_from", "texts", "expected"),
+    [
+        pytest.param(1, None, [], [True, True], id="sign-not-said-both-looked-at"),
+        pytest.param(12, None, ["Дети, впереди"], [False, True], id="said-plate-number-unread"),
+        pytest.param(12, 0, ["Дети, через 150 метров"], [False, False], id="said-with-the-plate-number"),
+    ],
+)
+def test_undecided_looks_at_a_plate_while_its_sign_or_number_waits(frames, read_from, texts, expected):
+    announcer = Announcer(LABELS, fps=10)
+    alerts = [a for i in range(frames) for a in announcer.update(_with_plate_reading(i, 0, read_from), i)]
+    assert [a.text for a in alerts] == texts
+    assert announcer.undecided(_with_plate_reading(frames, 0, read_from)).tolist() == expected  # sign, plate
+
+
+@pytest.mark.parametrize(
+    ("plate_width", "texts"),
+    [
+        pytest.param(24, ["Дети, через 150 метров"], id="read-at-24-px-votes"),
+        pytest.param(20, ["Дети, впереди"], id="read-at-20-px-does-not-vote"),  # said once its wait is over
+    ],
+)
+def test_plate_numbers_vote_only_from_a_readable_width(plate_width, texts):
+    announcer = Announcer(LABELS, fps=10)
+    alerts = []
+    for i in range(24):
+        found = tracked([(SIGN, 0, 1), ([103, 132, 103 + plate_width, 140], 2, 2)])
+        found.value = np.array([np.nan, 150.0], np.float32)
+        found.value_confidence = np.array([0.0, 0.9], np.float32)
+        alerts += announcer.update(found, i)
+    assert [a.text for a in alerts] == texts

@@ -245,3 +245,79 @@ def test_far_scans_do_not_look_for_a_detector_that_searches_the_whole_frame():
     source = ((i, np.zeros((240, 320, 3), np.uint8)) for i in range(15))
     list(run_stages(source, detector, Tracker(fps=5.0), Quiet(LABELS, 25.0), Schedule(5, full_every=2, focus=True)))
     assert detector.looked == 0
+
+
+class PlateReader(Describing):
+    """On a look again, keeps each box's class and reads 150 on the plates (class 1); the scans read nothing."""
+
+    def describe_kept(self, image, boxes):
+        self.looked += len(boxes)
+        found = make_detections(boxes.xyxy, boxes.confidence, boxes.class_id)
+        plate = boxes.class_id == 1
+        found.value = np.where(plate, 150.0, np.nan).astype(np.float32)
+        found.value_confidence = np.where(plate, 0.9, 0.0).astype(np.float32)
+        return found, np.ones(len(boxes), bool)
+
+
+def test_focus_reads_the_plate_under_a_waiting_sign_between_scans():
+    from astute_cli.announcer import Announcer
+    from astute_cli.tracker import Tracker
+
+    labels, step = ["1_23", "8_1_1"], 5
+    sign_and_plate = make_detections([[100, 100, 130, 130], [100, 132, 130, 142]], class_id=np.array([0, 1]))
+    detector = PlateReader(labels, [sign_and_plate] * 8)
+    tracker, announcer = Tracker(fps=25 / step), Announcer(labels, fps=25.0)
+    source = ((i, np.zeros((240, 320, 3), np.uint8)) for i in range(40))
+    alerts = [a for *_, new in run_stages(source, detector, tracker, announcer, Schedule(step, focus=True))
+              for a in new]
+    # confirmed at the second scan (frame 5); the looks at frames 6-8 read the plate three times, and the sign, looked
+    # at before its plate in a frame, is said at the next look with the number (without the looks at plates: bare,
+    # 1 s after it was due)
+    assert [(a.frame_index, a.text) for a in alerts] == [(9, "Дети, через 150 метров")]
+
+
+class Expecting:
+    """A tracker that expects the given tracks (track id -1: seen once)."""
+
+    def __init__(self, xyxy, track_ids):
+        self.expected = make_detections(xyxy, class_id=np.ones(len(track_ids), np.int64),
+                                        track_id=np.array(track_ids, np.int64))
+
+    def predict(self, steps, tentative=False):
+        return self.expected if tentative else self.expected[self.expected.track_id >= 0]
+
+
+SIGN_A, SIGN_B, OUT_RIGHT = [200, 100, 230, 130], [20, 100, 50, 130], [310, 100, 340, 130]
+
+
+@pytest.mark.parametrize(
+    ("expected", "ids", "found", "far_only", "looked", "searched"),
+    [
+        pytest.param([SIGN_A], [3], [], False, 1, 0, id="confirmed-missed-on-a-whole-scan-classified"),
+        pytest.param([SIGN_A], [3], [[202, 101, 232, 131]], False, 0, 0, id="confirmed-found-not-looked-at"),
+        pytest.param([SIGN_A, SIGN_B], [3, 4], [SIGN_B], True, 1, 0, id="only-the-missed-one"),
+        pytest.param([SIGN_A], [-1], [], True, 0, 1, id="seen-once-outside-the-band-searched-around"),
+        pytest.param([SIGN_A], [-1], [], False, 0, 0, id="seen-once-whole-scan-left-to-the-next-scan"),
+        pytest.param([SIGN_B], [-1], [], True, 0, 0, id="seen-once-inside-the-band-left-to-its-search"),
+        pytest.param([OUT_RIGHT], [3], [], False, 0, 0, id="mostly-out-of-view-not-looked-at"),
+    ],
+)
+def test_look_for_missed(expected, ids, found, far_only, looked, searched):
+    from astute_cli.pipeline import look_for_missed
+
+    detector = FarBand(LABELS, [250, 40, 280, 70])  # its search around finds a box outside the band: kept
+    out = look_for_missed(np.zeros((240, 320, 3), np.uint8), make_detections(found), detector, Expecting(expected, ids),
+                          far_only)
+    assert (detector.looked, detector.searched, len(out)) == (looked, searched, looked + searched)
+
+
+def test_a_look_for_a_missed_sign_that_lands_on_a_found_box_is_dropped():
+    from astute_cli.pipeline import look_for_missed
+
+    detector = FarBand(LABELS, [0, 0, 10, 10])
+    found = make_detections([[200, 100, 230, 130]])
+    # the track is expected a little off (IoU < SEEN_IOU with the found box), and the classifier's box is the found one
+    detector.describe_kept = lambda image, boxes: (make_detections([[201, 100, 231, 130]]), np.ones(1, bool))
+    out = look_for_missed(np.zeros((240, 320, 3), np.uint8), found, detector, Expecting([[228, 100, 258, 130]], [3]),
+                          False)
+    assert len(out) == 0
