@@ -275,8 +275,7 @@ def look_for_missed(frame: np.ndarray, found: Detections, detector, tracker, far
         return Detections.empty()
     wh = (frame.shape[1], frame.shape[0])
     in_view = visible_share(expected.xyxy, wh) >= MIN_IN_VIEW
-    seen = box_iou(expected.xyxy, found.xyxy).max(axis=1) >= SEEN_IOU if len(found) else np.zeros(len(expected), bool)
-    confirmed = in_view & ~seen & (expected.track_id >= 0)
+    confirmed = in_view & _apart(expected, found) & (expected.track_id >= 0)
     parts = []
     if confirmed.any():
         looked = detector.describe_kept(frame, expected[confirmed].with_tracks(None))[0]
@@ -291,7 +290,8 @@ def look_for_missed(frame: np.ndarray, found: Detections, detector, tracker, far
 
 
 def _apart(boxes: Detections, found: Detections) -> np.ndarray:
-    """(N,) bool: the boxes that overlap no box of ``found`` by ``SEEN_IOU`` or more (not the same sign twice)."""
+    """(N,) bool: the boxes that overlap no box of ``found`` by ``SEEN_IOU`` or more: the scan did not find them, or
+    a look would count its sign twice."""
     if not len(boxes) or not len(found):
         return np.ones(len(boxes), bool)
     return box_iou(boxes.xyxy, found.xyxy).max(axis=1) < SEEN_IOU

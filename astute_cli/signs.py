@@ -216,13 +216,10 @@ def _plural_ru(value: float, one: str, few: str, many: str, genitive: bool = Fal
     their few-form, the genitive plural their many-form)."""
     if not float(value).is_integer():
         return few
-    if genitive:
-        n = abs(int(value))
-        return few if n % 10 == 1 and n % 100 != 11 else many
     n = abs(int(value))
     if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few if genitive else one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 and not genitive:
         return few
     return many
 

@@ -20,6 +20,7 @@ SLOPE_WIDTH_CHANGE = 0.1
 """Share of its width a sign must grow by before the line its centre moves along (``_Track.slope``) is measured;
 until then the centre moves at its measured velocity."""
 
+
 @dataclass
 class _Track:
     """A sign seen from a car moving straight at a steady speed: 1 / width falls linearly with time (it is
@@ -32,9 +33,8 @@ class _Track:
     aspect: float  # h / w
     class_id: int
     inverse_rate: float = 0.0  # d(1/w)/dframe
-    slope: np.ndarray = field(default_factory=lambda: np.zeros(2))  # d(centre)/d(width), once measured
+    slope: np.ndarray | None = None  # d(centre)/d(width), once measured
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # d(centre)/dframe, until then
-    slope_known: bool = False
     anchor: tuple[np.ndarray, float] | None = None  # centre and width the slope is measured from
     hits: int = 1
     misses: int = 0
@@ -46,7 +46,7 @@ class _Track:
         steps = self.misses + 1 if steps is None else self.misses + steps
         inverse = 1.0 / self.width + self.inverse_rate * steps
         width = 1.0 / inverse if inverse > 1.0 / (4.0 * self.width) else 4.0 * self.width
-        if self.slope_known:
+        if self.slope is not None:
             return self.centre + self.slope * (width - self.width), width
         return self.centre + self.velocity * steps, width
 
@@ -177,8 +177,8 @@ class Tracker:
         anchor_centre, anchor_width = track.anchor or (track.centre, track.width)
         if abs(width - anchor_width) >= max(1.0, SLOPE_WIDTH_CHANGE * anchor_width):
             slope = (centre - anchor_centre) / (width - anchor_width)
-            track.slope = 0.6 * slope + 0.4 * track.slope if track.slope_known else slope
-            track.slope_known, track.anchor = True, None
+            track.slope = slope if track.slope is None else 0.6 * slope + 0.4 * track.slope
+            track.anchor = None
         elif track.anchor is None:
             track.anchor = (track.centre, track.width)
         track.centre, track.width, track.aspect = centre, width, aspect
