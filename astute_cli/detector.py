@@ -426,13 +426,22 @@ class TwoStageDetector:
     daylight, :func:`astute_cli.daylight.looks_unlike_daylight`); on other frames it names the kind of every plate
     the first classifier finds, and of a box under a sign that the first classifier dropped (kept if it is a plate to
     the expert). Its labels the first classifier lacks are added to the label space.
+
+    An optional ``keeper``, a classifier trained on crops mined under conditions and from near, cut and touching
+    signs, takes a second look at the boxes the first classifier calls background on the frames the expert does not
+    take: a box it calls a sign with probability ``keeper_gate`` or more is kept, under the first classifier's
+    likeliest kind that is not background (the first classifier names kinds better on real frames). No bundled
+    model names one: cls-v11 as a keeper finds more signs under conditions but keeps real clutter
+    (benchmarks/experiments/keeper-v1).
     """
 
     def __init__(self, detector: OnnxDetector, classifier: CropClassifier, min_confidence: float = 0.0,
                  plates_need_sign: bool = True, reader: Reader | None = None, expert: CropClassifier | None = None,
-                 expert_frames: Callable[[np.ndarray], bool] = looks_unlike_daylight) -> None:
+                 expert_frames: Callable[[np.ndarray], bool] = looks_unlike_daylight,
+                 keeper: CropClassifier | None = None, keeper_gate: float = 0.5) -> None:
         self.detector, self.classifier, self.reader, self.expert = detector, classifier, reader, expert
         self.expert_frames = expert_frames
+        self.keeper, self.keeper_gate = keeper, keeper_gate
         self.scan_expert: bool | None = None
         """Whether the last :meth:`detect` handed its frame to the expert (None before the first)."""
         names = list(classifier.labels)
@@ -492,6 +501,8 @@ class TwoStageDetector:
         confidence = boxes.confidence * kind_probs.max(axis=1)
         keep = ~self._background[class_id]
         self._plates_not_towns(boxes.xyxy, class_id, kind_probs, keep)
+        if self.keeper is not None and not whole_frame:
+            self._second_look(image, boxes, class_id, kind_probs, keep, confidence)
         if self.expert is not None and not whole_frame:
             self._plates_from_expert(image, boxes, class_id, label_probs, keep, confidence)
             kind_probs = self.kind_map.collapse(label_probs)
@@ -505,6 +516,21 @@ class TwoStageDetector:
     def _probabilities(self, which: str, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
         """(N, labels) probabilities of the ``"classifier"`` or the ``"expert"``, in the detector's label space."""
         return getattr(self, which).probabilities(image, xyxy) @ self._projections[which]
+
+    def _second_look(self, image: np.ndarray, boxes: Detections, class_id: np.ndarray, kind_probs: np.ndarray,
+                     keep: np.ndarray, confidence: np.ndarray) -> None:
+        """The keeper looks again at the boxes the first classifier dropped (``class_id``, ``keep`` and
+        ``confidence`` in place): one it calls a sign takes the first classifier's likeliest kind that is not
+        background, its confidence the detector's score times the keeper's probability of a sign."""
+        rows = np.flatnonzero(~keep)
+        if not len(rows):
+            return
+        probs = self.keeper.probabilities(image, boxes.xyxy[rows])
+        sign = 1.0 - probs[:, [label in BACKGROUND_LABELS for label in self.keeper.labels]].sum(axis=1)
+        named = np.where(self._background, -1.0, kind_probs[rows]).argmax(axis=1)
+        for k in np.flatnonzero(sign >= self.keeper_gate):
+            class_id[rows[k]], keep[rows[k]] = named[k], True
+            confidence[rows[k]] = boxes.confidence[rows[k]] * sign[k]
 
     def _plates_from_expert(self, image: np.ndarray, boxes: Detections, class_id: np.ndarray,
                             label_probs: np.ndarray, keep: np.ndarray, confidence: np.ndarray) -> None:
@@ -611,8 +637,8 @@ def plates_under_signs(xyxy: np.ndarray, is_plate: np.ndarray, max_gap: float = 
 
 
 def load_detector(path: str | Path | None = None, conf: float | None = None, threads: int | None = None,
-                  reader: str | Path | bool | None = None, expert: str | Path | bool | None = None, **kwargs
-                  ) -> OnnxDetector | TwoStageDetector:
+                  reader: str | Path | bool | None = None, expert: str | Path | bool | None = None,
+                  keeper: str | Path | bool | None = None, **kwargs) -> OnnxDetector | TwoStageDetector:
     """The detector of an ONNX file (default: the bundled model); two-stage when its metadata names a
     classifier (``astute_classifier``, a file beside it; ``astute_contexts``: its crop margins, default 0.1).
     ``conf`` defaults to the model's ``astute_conf``. A two-stage detector reads values with ``reader`` (a
@@ -620,7 +646,8 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     reader), else the bundled ``READER_MODEL`` when it exists; False: no reader, values from the classifier's
     value classes), and asks an ``expert`` classifier for plates and for frames unlike daylight (a classifier
     ONNX file; None or True: the file the metadata's ``astute_expert`` names beside the model, if any; False:
-    none)."""
+    none), and a ``keeper`` for a second look at the boxes the classifier drops (the same, ``astute_keeper``; it
+    keeps a box from ``astute_keeper_gate``, default 0.5)."""
     path = Path(path) if path is not None else DEFAULT_MODEL
     threads = threads or env_threads()
     detector = OnnxDetector(path, threads=threads, **kwargs)
@@ -631,12 +658,33 @@ def load_detector(path: str | Path | None = None, conf: float | None = None, thr
     if not name:
         return detector
     contexts = parse_contexts(detector.metadata.get("astute_contexts", "0.1"))
-    if expert is None or expert is True:
-        expert = detector.metadata.get("astute_expert") and path.parent / detector.metadata["astute_expert"]
+    expert, keeper = (_companion(path, detector.metadata, key, given)
+                      for key, given in (("astute_expert", expert), ("astute_keeper", keeper)))
     return TwoStageDetector(detector, CropClassifier(path.parent / name, contexts, threads=threads),
                             float(detector.metadata.get("astute_min_confidence", 0.0)),
                             reader=load_reader(reader_path(path, detector.metadata, reader), threads),
-                            expert=CropClassifier(expert, contexts, threads=threads) if expert else None)
+                            expert=CropClassifier(expert, contexts, threads=threads) if expert else None,
+                            keeper=CropClassifier(keeper, contexts, threads=threads) if keeper else None,
+                            keeper_gate=_keeper_gate(path, detector.metadata))
+
+
+def _keeper_gate(model: Path, metadata: dict[str, str]) -> float:
+    text = metadata.get("astute_keeper_gate", "0.5")
+    try:
+        gate = float(text)
+    except ValueError:
+        gate = float("nan")
+    if not 0 < gate <= 1:
+        raise ValueError(f"Model {str(model)!r} has a bad astute_keeper_gate {text!r}: a probability in (0, 1]")
+    return gate
+
+
+def _companion(model: Path, metadata: dict[str, str], key: str, given: str | Path | bool | None) -> Path | None:
+    """The second classifier a loader was ``given`` (a file; False: none), or by default (None or True) the file
+    the metadata's ``key`` names beside the model, if any."""
+    if given is None or given is True:
+        return model.parent / metadata[key] if metadata.get(key) else None
+    return Path(given) if given else None
 
 
 def reader_path(model: Path, metadata: dict[str, str], reader: str | Path | bool | None) -> Path | None:

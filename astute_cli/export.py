@@ -92,7 +92,8 @@ def value_semantics(names: Iterable[str]) -> dict[str, Any]:
 
 def astute_metadata(classifier: str | None = None, tile: int | str | None = None, roi: str | None = None,
                     names: Iterable[str] | None = None, zoom: str | None = None,
-                    contexts: str | None = None, expert: str | None = None) -> dict[str, str]:
+                    contexts: str | None = None, expert: str | None = None, keeper: str | None = None,
+                    keeper_gate: float | None = None) -> dict[str, str]:
     """Astute's metadata keys, validated.
 
     Args:
@@ -105,15 +106,24 @@ def astute_metadata(classifier: str | None = None, tile: int | str | None = None
             are averaged over a crop of each.
         expert: file name of the expert classifier beside this detector (``astute_expert``: it takes the frames
             unlike daylight and names plates, see :class:`astute_cli.detector.TwoStageDetector`); ``"none"``: none.
+        keeper: file name of the keeper classifier beside this detector (``astute_keeper``: a second look at the
+            boxes the crop classifier drops); ``"none"``: none.
+        keeper_gate: the keeper's probability of a sign from which it keeps a box (``astute_keeper_gate``).
 
     Raises:
-        ValueError: a malformed ROI, tile, zoom or contexts.
+        ValueError: a malformed ROI, tile, zoom, contexts or keeper gate.
     """
     meta: dict[str, str] = {}
     if classifier:
         meta["astute_classifier"] = Path(classifier).name
     if expert:
         meta["astute_expert"] = "" if expert == "none" else Path(expert).name
+    if keeper:
+        meta["astute_keeper"] = "" if keeper == "none" else Path(keeper).name
+    if keeper_gate is not None:
+        if not 0 < keeper_gate <= 1:
+            raise ValueError(f"Keeper gate must be a probability in (0, 1], got {keeper_gate:g}")
+        meta["astute_keeper_gate"] = f"{keeper_gate:g}"
     if tile is not None:
         tw, th = parse_size(tile)
         if min(tw, th) <= 0 or tw % 32 or th % 32:
@@ -249,7 +259,8 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
                      calib_dir: str | Path | None = None, opset: int = 17, tolerance: float = 0.01,
                      force: bool = False, metadata: dict[str, Any] | None = None, n_check: int = 200,
                      threads: int | None = None, classifier_from: str | Path | None = None,
-                     expert_from: str | Path | None = None) -> tuple[Path, CheckResult | None]:
+                     expert_from: str | Path | None = None, keeper_from: str | Path | None = None
+                     ) -> tuple[Path, CheckResult | None]:
     """What ``astute export`` does: .pt -> ONNX (-> INT8), metadata stamped, self-checked.
 
     Args:
@@ -263,6 +274,7 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
         classifier_from: where the crop classifier named in the metadata is [default: beside ``model``]; it is
             copied beside ``out``, so that the exported model works wherever it is written.
         expert_from: the same for the expert classifier (``astute_expert``).
+        keeper_from: the same for the keeper classifier (``astute_keeper``).
 
     Raises:
         ValueError: bad input, or an INT8 model that lost too much (``out`` is then left as it was).
@@ -274,7 +286,8 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
     if out.resolve() == model.resolve() and (int8 or model.suffix == ".pt"):
         raise ValueError(f"Output would overwrite the input model: {str(out)!r}")
     companions = companions_to_copy(model, out, metadata, {"astute_classifier": classifier_from,
-                                                           "astute_expert": expert_from})  # checked before any work
+                                                           "astute_expert": expert_from,
+                                                           "astute_keeper": keeper_from})  # checked before any work
     with tempfile.TemporaryDirectory(prefix="astute-export-") as work:
         fp32 = _fp32_model(model, out if not int8 else Path(work) / "fp32.onnx", imgsz, opset, metadata)
         if not int8:
@@ -294,23 +307,24 @@ def export_and_check(model: str | Path, out: str | Path | None = None, imgsz: in
 
 
 def classifier_source(model: Path, name: str, classifier_from: str | Path | None = None) -> Path:
-    """Where the crop classifier (or expert) ``name`` that a model names is: ``classifier_from`` when that is a file,
-    else beside ``model`` (the metadata names it relative to the model)."""
+    """Where the crop classifier (or expert, or keeper) ``name`` that a model names is: ``classifier_from`` when
+    that is a file, else beside ``model`` (the metadata names it relative to the model)."""
     if classifier_from is not None and Path(classifier_from).is_file():
         return Path(classifier_from)
     return model.parent / name
 
 
-COMPANIONS = {"astute_classifier": "crop classifier", "astute_expert": "expert classifier"}
+COMPANIONS = {"astute_classifier": "crop classifier", "astute_expert": "expert classifier",
+              "astute_keeper": "keeper classifier"}
 """The metadata keys that name a file a detector needs beside it, and what each file is."""
 
 
 def companions_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
                        sources: dict[str, str | Path | None] | None = None) -> list[tuple[Path, Path]]:
-    """(source, target) for each file the exported model will name (:data:`COMPANIONS`: its crop classifier and
-    expert) that must be copied beside ``out``; none for a file it names that is there already. ``sources``: where a
-    named file is, by metadata key, when not beside ``model``. ValueError when one cannot be found, or when a
-    different file of its name is beside ``out``."""
+    """(source, target) for each file the exported model will name (:data:`COMPANIONS`: its crop classifier,
+    expert and keeper) that must be copied beside ``out``; none for a file it names that is there already.
+    ``sources``: where a named file is, by metadata key, when not beside ``model``. ValueError when one cannot be
+    found, or when a different file of its name is beside ``out``."""
     from astute_cli.checks import same_file
 
     named = {}
@@ -330,7 +344,7 @@ def companions_to_copy(model: Path, out: Path, metadata: dict[str, Any] | None,
         if same_file(source, target):
             continue
         if not source.is_file():
-            option = "--classifier" if key == "astute_classifier" else "--expert"
+            option = "--" + key.removeprefix("astute_")
             raise ValueError(f"The model names the {what} {name!r}, not found at {str(source)!r}: give {option} PATH")
         if target.exists():
             if target.is_file() and target.read_bytes() == source.read_bytes():

@@ -488,6 +488,60 @@ def test_frames_between_scans_follow_the_last_scan(tmp_path, scanned, described,
     assert [detector.labels[k] for k in found.class_id] == [said]
 
 
+KEEPER = ["1_17", "3_24_n60", "background"]
+A_SIGN, A_SPEED_LIMIT, NOT_A_SIGN = [.6, .1, .3], [.1, .6, .3], [.2, .1, .7]  # over KEEPER's labels
+FAINT_BUMP = [.3, .05, .05, .6]  # over FIRST's: background to the first classifier, a speed bump after it
+
+
+@pytest.mark.parametrize(
+    ("frame", "first", "keeper", "gate", "said"),
+    [
+        pytest.param(DAY, BUMP, A_SIGN, 0.5, ["1_17"], id="day-both-say-sign"),
+        pytest.param(DAY, BUMP, NOT_A_SIGN, 0.5, ["1_17"], id="day-the-keeper-looks-only-at-what-the-first-dropped"),
+        pytest.param(DAY, FAINT_BUMP, A_SPEED_LIMIT, 0.5, ["1_17"],
+                     id="day-kept-by-the-keeper-under-the-first-classifiers-kind"),
+        pytest.param(DAY, FAINT_BUMP, NOT_A_SIGN, 0.5, [], id="day-dropped-by-both"),
+        pytest.param(DAY, FAINT_BUMP, A_SIGN, 0.8, [], id="day-the-keeper-not-sure-enough-for-its-gate"),
+        pytest.param(NIGHT, FAINT_BUMP, A_SIGN, 0.5, ["3_24"], id="night-the-expert-decides-not-the-keeper"),
+    ],
+)
+def test_the_keeper_looks_again_at_daylight_boxes_the_first_classifier_dropped(tmp_path, monkeypatch, frame, first,
+                                                                              keeper, gate, said):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", [1 / 6] * 6, EXPERT)
+    make_classifier_onnx(tmp_path / "k.onnx", [1 / 3] * 3, KEEPER)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx", astute_keeper="k.onnx", astute_keeper_gate=str(gate))
+    detector = load_detector(model, tile=0, reader=False)
+    assert detector.keeper_gate == gate
+    rows = {"c.onnx": first, "e.onnx": SPEED, "k.onnx": keeper}
+    monkeypatch.setattr(CropClassifier, "probabilities", lambda self, image, xyxy: np.float32(
+        [rows[self.path.name] for _ in xyxy]))
+    found = detector.describe(frame, Detections(np.float32([ALONE]), np.ones(1, np.float32), np.zeros(1, int)))
+    assert [detector.labels[k] for k in found.class_id] == said
+    if said and frame is DAY and first is FAINT_BUMP:  # kept by the keeper: as sure as the keeper
+        assert found.confidence.tolist() == pytest.approx([1 - keeper[2]])
+
+
+def test_the_keeper_can_be_turned_off_or_given(tmp_path):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
+    make_classifier_onnx(tmp_path / "k.onnx", [1 / 3] * 3, KEEPER)
+    named = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_keeper="k.onnx")
+    plain = make_detector_onnx(tmp_path / "p.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
+    assert load_detector(named, tile=0).keeper.labels == KEEPER
+    assert load_detector(named, tile=0, keeper=False).keeper is None
+    assert load_detector(plain, tile=0).keeper is None
+    assert load_detector(plain, tile=0, keeper=tmp_path / "k.onnx").keeper.labels == KEEPER
+    with pytest.raises(ValueError, match="no such file"):
+        load_detector(plain, tile=0, keeper=tmp_path / "missing.onnx")
+    for gate in ("0", "1.5", "sure"):
+        bad = make_detector_onnx(tmp_path / "b.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                                 astute_keeper="k.onnx", astute_keeper_gate=gate)
+        with pytest.raises(ValueError, match=f"bad astute_keeper_gate '{gate}'"):
+            load_detector(bad, tile=0)
+
+
 def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
     make_classifier_onnx(tmp_path / "c.onnx", DROPPED, FIRST)
     make_classifier_onnx(tmp_path / "e.onnx", PLATE_AHEAD, EXPERT)

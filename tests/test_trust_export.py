@@ -94,14 +94,16 @@ def test_classifier_option_path_is_the_one_copied(tmp_path, two_stage):
 
 
 @pytest.mark.parametrize(
-    ("args", "named", "copied"),
+    ("option", "args", "named", "copied"),
     [
-        pytest.param(["--expert", "{src}/exp.onnx"], "exp.onnx", True, id="expert-recorded-and-copied"),
-        pytest.param(["--expert", "{other}/better.onnx"], "better.onnx", True, id="expert-from-elsewhere"),
-        pytest.param(["--expert", "none"], "", False, id="expert-turned-off"),
+        pytest.param(option, [f"--{option}", path], named, copied, id=f"{option}-{case}")
+        for option in ("expert", "keeper")
+        for case, path, named, copied in [("recorded-and-copied", "{src}/exp.onnx", "exp.onnx", True),
+                                          ("from-elsewhere", "{other}/better.onnx", "better.onnx", True),
+                                          ("turned-off", "none", "", False)]
     ],
 )
-def test_the_expert_travels_with_the_model(tmp_path, two_stage, args, named, copied):
+def test_the_expert_and_keeper_travel_with_the_model(tmp_path, two_stage, option, args, named, copied):
     src, other = two_stage.parent, tmp_path / "other"
     other.mkdir()
     make_classifier_onnx(src / "exp.onnx", [0.05, 0.9, 0.05], ["5_19_1", "8_1_1", "background"])
@@ -110,17 +112,31 @@ def test_the_expert_travels_with_the_model(tmp_path, two_stage, args, named, cop
     result = runner.invoke(app, ["export", str(two_stage), "-o", str(out), "--tile", "32",
                                  *[a.format(src=src, other=other) for a in args]])
     assert result.exit_code == 0, result.output
-    assert export.read_metadata(out)["astute_expert"] == named
+    assert export.read_metadata(out)[f"astute_{option}"] == named
     assert (out.parent / named).is_file() == copied
-    again = tmp_path / "again" / "m.onnx"  # a model naming its expert takes it along when exported again
+    again = tmp_path / "again" / "m.onnx"  # a model naming its expert (keeper) takes it along when exported again
     assert runner.invoke(app, ["export", str(out), "-o", str(again), "--tile", "32"]).exit_code == 0
     assert (again.parent / named).is_file() == copied
 
 
-def test_a_missing_expert_writes_nothing(tmp_path, two_stage):
-    export.write_metadata(two_stage, {"astute_expert": "gone.onnx"})
+@pytest.mark.parametrize("option", ["expert", "keeper"])
+def test_a_missing_expert_or_keeper_writes_nothing(tmp_path, two_stage, option):
+    export.write_metadata(two_stage, {f"astute_{option}": "gone.onnx"})
     out = tmp_path / "elsewhere" / "m.onnx"
     result = runner.invoke(app, ["export", str(two_stage), "-o", str(out), "--tile", "32"])
     assert result.exit_code == 1
-    assert "expert classifier 'gone.onnx', not found" in result.output.replace("\n", "")
+    said = result.output.replace("\n", "")
+    assert f"{option} classifier 'gone.onnx', not found" in said and f"give --{option} PATH" in said
     assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+@pytest.mark.parametrize(("gate", "recorded"), [("0.7", "0.7"), ("1", "1"), ("0", None), ("1.5", None)])
+def test_the_keepers_gate_is_a_probability(tmp_path, two_stage, gate, recorded):
+    out = tmp_path / "elsewhere" / "m.onnx"
+    result = runner.invoke(app, ["export", str(two_stage), "-o", str(out), "--tile", "32", "--keeper-gate", gate])
+    if recorded is None:
+        assert result.exit_code == 1 and "Keeper gate must be a probability" in result.output
+        assert not out.exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert export.read_metadata(out)["astute_keeper_gate"] == recorded

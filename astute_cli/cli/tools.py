@@ -271,6 +271,10 @@ def export_command(
     expert: Annotated[str | None, typer.Option(help="Expert classifier to record (astute_expert): it takes the "
                                                     "frames unlike daylight and names plates; 'none' for none.")]
     = None,
+    keeper: Annotated[str | None, typer.Option(help="Keeper classifier to record (astute_keeper): a second look at "
+                                                    "the boxes the crop classifier drops; 'none' for none.")] = None,
+    keeper_gate: Annotated[float | None, typer.Option(help="The keeper's probability of a sign from which it keeps a "
+                                                           "box, to record (astute_keeper_gate).")] = None,
 ) -> None:
     """Export weights to ONNX, stamp Astute metadata, optionally quantize to INT8 and check it against FP32."""
     from astute_cli import export
@@ -280,11 +284,13 @@ def export_command(
     try:
         with termination_as_interrupt():
             metadata = export.astute_metadata(classifier=classifier, tile=tile, roi=roi, zoom=zoom,
-                                              contexts=contexts, expert=expert)
+                                              contexts=contexts, expert=expert, keeper=keeper,
+                                              keeper_gate=keeper_gate)
             written, check = export.export_and_check(model or MODELS_DIR / "detector.onnx", out, imgsz=imgsz,
                                                      int8=int8, calib_dir=calib, opset=opset,
                                                      tolerance=tolerance, force=force, metadata=metadata,
-                                                     classifier_from=classifier, expert_from=expert)
+                                                     classifier_from=classifier, expert_from=expert,
+                                                     keeper_from=keeper)
     except KeyboardInterrupt as interrupt:
         raise fail("interrupted; no output was left behind", exit_code(interrupt)) from None
     except (ValueError, RuntimeError, OSError) as error:
@@ -292,12 +298,12 @@ def export_command(
     if check is not None:
         Console().print(check.table())
     say(f"wrote {written} ({written.stat().st_size / 2**20:.2f} MB)")
-    for key, given in (("astute_classifier", classifier), ("astute_expert", expert)):
+    for key, given in (("astute_classifier", classifier), ("astute_expert", expert), ("astute_keeper", keeper)):
         _say_companion(model or MODELS_DIR / "detector.onnx", written, key, given)
 
 
 def _say_companion(model: Path, written: Path, key: str, given: str | None) -> None:
-    """Say which crop classifier (or expert) the exported model uses, and whether it was copied beside it."""
+    """Say which crop classifier (or expert, or keeper) the exported model uses, and whether it was copied beside it."""
     from astute_cli import export
     from astute_cli.checks import same_file
 
