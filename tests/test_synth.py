@@ -143,6 +143,27 @@ def test_open_values_change_only_valued_faces(label, share, changed):
     assert (not np.array_equal(plain[1], opened[1])) is changed
 
 
+@pytest.mark.parametrize(("label", "tall"), [
+    pytest.param("8_22_1", True, id="post-marker-three-times-taller-than-wide"),
+    pytest.param("5_16", True, id="bus-stop-one-and-a-half-times"),
+    pytest.param("3_24_n60", False, id="round-sign"),
+])
+def test_a_classifier_crop_holds_the_whole_sign_as_the_detectors_box_would(label, tall):
+    from astute_cli.synth.dataset import classifier_item
+
+    spec = ClassifierSpec(per_class=1, seed=4, size=64, labels=(label,))
+    spans = []
+    for index in range(6):
+        crop = classifier_item(spec, index)[1].astype(int)
+        coloured = (np.abs(crop[..., 2] - crop[..., 1]) > 60) | (np.abs(crop[..., 0] - crop[..., 1]) > 60)  # red, blue
+        rows, cols = np.flatnonzero(coloured.any(axis=1)), np.flatnonzero(coloured.any(axis=0))
+        if len(rows) and len(cols):
+            spans.append(((rows[-1] - rows[0] + 1) / 64, (cols[-1] - cols[0] + 1) / 64))
+    height, width = np.median(spans, axis=0)
+    assert height < 0.95  # the crop's margin shows above and below the sign: it is not cut to its width
+    assert len(spans) >= 4 and bool(width < 0.75 * height) is tall
+
+
 @pytest.mark.parametrize(
     ("box", "kept"),
     [

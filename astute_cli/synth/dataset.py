@@ -23,7 +23,9 @@ from astute_cli.signs import BACKGROUND_LABEL, parse_label
 from astute_cli.synth import scene, streets
 from astute_cli.synth.pictograms import renderable, rtsd_labels
 
-GENERATOR_VERSION = "1.1"  # 1.1: town-name signs carry invented names
+GENERATOR_VERSION = "1.2"  # 1.1: town-name signs carry invented names; 1.2: a tall sign's crop holds all of it
+TALL_CROP_MAX = 340
+"""Largest crop side (px, before the resize) of a tall sign: twice it fits in the 1280×720 background frames."""
 BACKGROUND = BACKGROUND_LABEL
 
 
@@ -187,13 +189,18 @@ def classifier_item(spec: ClassifierSpec, index: int) -> tuple[str, np.ndarray]:
     label = labels[index % len(labels)]
     rng = np.random.default_rng([spec.seed, index])
     width = int(np.clip(scene.sample_width(rng), 12, 90))
-    side = round(width * rng.uniform(1.15, 1.35))  # the box plus ~10 % context each side, jittered
+    margin = rng.uniform(1.15, 1.35)  # the box plus ~10 % context each side, jittered
+    side = round(width * margin)
     patch = _background_patch(rng, side * 3)
     centre = side * 3 // 2
     if label == BACKGROUND:
         _clutter(patch, rng, centre, width)
     else:
         sign = scene.sign_patch(label, width, rng, master=_open_value_face(label, spec.open_values, rng))
+        if sign.shape[0] > 1.15 * width:  # a tall sign (a post marker, a service sign): the detector's box is as
+            side = min(round(sign.shape[0] * margin), TALL_CROP_MAX)  # tall as the sign, and so is the crop
+            patch = _background_patch(rng, side * 2)
+            centre = side
         scene.paste(patch, sign, centre - sign.shape[1] // 2 + int(rng.integers(-2, 3)),
                     centre - sign.shape[0] // 2 + int(rng.integers(-2, 3)))
     patch = scene.degrade(patch, rng)
