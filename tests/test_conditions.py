@@ -219,6 +219,15 @@ def test_measured_sets_have_distinct_seeds_and_cover_the_issue():
 
 
 @pytest.mark.usefixtures("shared_data")
+def test_a_set_may_draw_only_given_signs(tmp_path):
+    spec = ConditionSet(n=2, seed=1_000_500, labels=("8_22_1", "8_22_3"))
+    make_condition_set(tmp_path, spec)
+    doc = json.loads((tmp_path / "annotations.json").read_text())
+    assert doc["annotations"]
+    assert {c["name"] for c in doc["categories"]} <= {"8_22_1", "8_22_3", *streets.PLATES}
+
+
+@pytest.mark.usefixtures("shared_data")
 def test_detector_set_mixes_conditions_reproducibly():
     spec = DetectorSpec(n=4, seed=2, conditions=("night", "fog"), layouts=("touching",))
     a, boxes, labels = detector_item(spec, 1)

@@ -18,6 +18,8 @@ from astute_cli.signs import parse_label
 from astute_cli.synth import streets
 
 TEST_SEED = 1_000_000
+OBSTACLE_MARKERS = ("8_22_1", "8_22_2", "8_22_3")
+"""The red-and-white post markers of obstacles (GOST 8.22.1–8.22.3): no RTSD class, seen on every curve."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class ConditionSet:
     layout: str = "poles"
     frame_wh: tuple[int, int] = (1280, 720)
     urban: bool = True
+    labels: tuple[str, ...] = ()
+    """Draw only these signs (empty: the street's usual mix)."""
 
 
 CONDITION_SETS: dict[str, ConditionSet] = {
@@ -44,6 +48,8 @@ CONDITION_SETS: dict[str, ConditionSet] = {
     "big": ConditionSet(seed=TEST_SEED + 8, layout="big"),
     "4k": ConditionSet(n=40, seed=TEST_SEED + 9, frame_wh=(3840, 2160)),
     "5x4": ConditionSet(n=40, seed=TEST_SEED + 10, frame_wh=(2448, 2048)),
+    "markers": ConditionSet(n=30, seed=TEST_SEED + 11, labels=OBSTACLE_MARKERS),
+    "markers-night": ConditionSet(n=30, seed=TEST_SEED + 12, condition="night", labels=OBSTACLE_MARKERS),
 }
 """The measured sets: daylight and one set per condition, layout and camera size, each with its own seed.
 Every frame also goes through a random camera model (:func:`camera.sample_camera`), daylight included, so a gap
@@ -53,7 +59,8 @@ to daylight is the condition's alone."""
 def condition_item(spec: ConditionSet, index: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Frame, boxes and labels of item ``index``: the same for the same (spec, index)."""
     rng = np.random.default_rng([spec.seed, index])
-    return streets.compose_street(rng, spec.condition, spec.layout, tuple(spec.frame_wh), urban=spec.urban)
+    return streets.compose_street(rng, spec.condition, spec.layout, tuple(spec.frame_wh), urban=spec.urban,
+                                  labels=list(spec.labels) or None)
 
 
 def make_condition_set(out: str | Path, spec: ConditionSet) -> dict:
