@@ -10,6 +10,9 @@ training sets used seeds < 100).
     .venv/bin/python benchmarks/valued_kinds.py --json benchmarks/results/valued-kinds.json
     .venv/bin/python benchmarks/valued_kinds.py --no-reader --json benchmarks/results/valued-kinds-classifier.json
     .venv/bin/python benchmarks/valued_kinds.py --before --json benchmarks/results/valued-kinds-before.json
+    .venv/bin/python benchmarks/valued_kinds.py --expert --json benchmarks/results/valued-kinds-expert.json
+
+``--expert``: the expert classifier names every sign, as on a frame that does not look like clear daylight.
 
 ``--before`` is the release before kinds and values were split: the classifier's most probable class, value
 included (``3_24_n60``), names both.
@@ -77,6 +80,7 @@ def main() -> int:
     parser.add_argument("--per-cell", type=int, default=12, help="signs per kind and width")
     parser.add_argument("--no-reader", action="store_true", help="values from the classifier's value classes")
     parser.add_argument("--before", action="store_true", help="kind and value from the most probable class")
+    parser.add_argument("--expert", action="store_true", help="the expert classifier names every sign")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--model", type=Path, help="detector ONNX (default: the bundled one)")
     parser.add_argument("--json", type=Path)
@@ -84,6 +88,8 @@ def main() -> int:
     detector = load_detector(args.model, threads=args.threads, reader=False if args.no_reader else None)
     if not isinstance(detector, TwoStageDetector):
         raise SystemExit("the bundled model is not two-stage")
+    if args.expert and detector.expert is None:
+        raise SystemExit("the model names no expert classifier")
     rows = []
     started = time.perf_counter()
     for label, width, frame, box in samples(args.seed, args.per_cell):
@@ -91,7 +97,8 @@ def main() -> int:
         if args.before:
             kind, read = _before(detector, frame, box)
         else:
-            found = detector.describe(frame, Detections(box[None], [1.0], [0]))
+            found = detector.describe_kept(frame, Detections(box[None], [1.0], [0]),
+                                            expert=True if args.expert else None)[0]
             kind = detector.labels[int(found.class_id[0])] if len(found) else "dropped"
             read = float(found.value[0]) if len(found) and found.value is not None else math.nan
         rows.append({"label": label, "kind": code, "value": value, "width": width, "predicted_kind": kind,
