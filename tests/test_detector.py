@@ -523,23 +523,14 @@ def test_the_keeper_looks_again_at_daylight_boxes_the_first_classifier_dropped(t
         assert found.confidence.tolist() == pytest.approx([1 - keeper[2]])
 
 
-def test_the_keeper_can_be_turned_off_or_given(tmp_path):
+@pytest.mark.parametrize("gate", ["0", "1.5", "sure"])
+def test_a_bad_keeper_gate_is_refused(tmp_path, gate):
     make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
     make_classifier_onnx(tmp_path / "k.onnx", [1 / 3] * 3, KEEPER)
-    named = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
-                               astute_keeper="k.onnx")
-    plain = make_detector_onnx(tmp_path / "p.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
-    assert load_detector(named, tile=0).keeper.labels == KEEPER
-    assert load_detector(named, tile=0, keeper=False).keeper is None
-    assert load_detector(plain, tile=0).keeper is None
-    assert load_detector(plain, tile=0, keeper=tmp_path / "k.onnx").keeper.labels == KEEPER
-    with pytest.raises(ValueError, match="no such file"):
-        load_detector(plain, tile=0, keeper=tmp_path / "missing.onnx")
-    for gate in ("0", "1.5", "sure"):
-        bad = make_detector_onnx(tmp_path / "b.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
-                                 astute_keeper="k.onnx", astute_keeper_gate=gate)
-        with pytest.raises(ValueError, match=f"bad astute_keeper_gate '{gate}'"):
-            load_detector(bad, tile=0)
+    bad = make_detector_onnx(tmp_path / "b.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                             astute_keeper="k.onnx", astute_keeper_gate=gate)
+    with pytest.raises(ValueError, match=f"bad astute_keeper_gate '{gate}'"):
+        load_detector(bad, tile=0)
 
 
 def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
@@ -553,16 +544,19 @@ def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
     assert len(detector.describe(DAY, alone)) == 0
 
 
-def test_the_expert_can_be_turned_off_or_given(tmp_path):
+@pytest.mark.parametrize(("option", "labels"), [("expert", EXPERT), ("keeper", KEEPER)])
+def test_the_expert_and_the_keeper_can_be_turned_off_or_given(tmp_path, option, labels):
     make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
-    make_classifier_onnx(tmp_path / "e.onnx", [1 / 6] * 6, EXPERT)
+    make_classifier_onnx(tmp_path / "x.onnx", [1 / len(labels)] * len(labels), labels)
     named = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
-                               astute_expert="e.onnx")
+                               **{f"astute_{option}": "x.onnx"})
     plain = make_detector_onnx(tmp_path / "p.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx")
-    assert load_detector(named, tile=0, expert=False).expert is None
-    assert load_detector(plain, tile=0).expert is None
-    given = load_detector(plain, tile=0, expert=tmp_path / "e.onnx")
-    assert given.expert.labels == EXPERT
-    assert given.labels == ["1_17", "8_1_1", "8_1_3", "background", "3_24", "8_2_1"]  # the expert's labels added
+    assert getattr(load_detector(named, tile=0), option).labels == labels
+    assert getattr(load_detector(named, tile=0, **{option: False}), option) is None
+    assert getattr(load_detector(plain, tile=0), option) is None
+    given = load_detector(plain, tile=0, **{option: tmp_path / "x.onnx"})
+    assert getattr(given, option).labels == labels
+    if option == "expert":  # the expert's labels the first classifier lacks are added to the label space
+        assert given.labels == ["1_17", "8_1_1", "8_1_3", "background", "3_24", "8_2_1"]
     with pytest.raises(ValueError, match="no such file"):
-        load_detector(plain, tile=0, expert=tmp_path / "missing.onnx")
+        load_detector(plain, tile=0, **{option: tmp_path / "missing.onnx"})
