@@ -50,6 +50,55 @@ def test_render_drive_labels_match_video(tmp_path, shared_data):
     assert patch[..., 2].mean() > patch[..., 0].mean() + 15
 
 
+def _drive_under(tmp_path, condition: str, strength: float | None = 0.8):
+    signs = [PlacedSign("3_24_n60", 3.5, 16.0, 2.0), PlacedSign("5_19_1", -3.5, 20.0, 2.0)]
+    labels = render_drive(tmp_path / f"{condition}.mp4", signs, speed_kmh=36, fps=10, resolution_wh=(320, 180),
+                          duration_s=1.0, seed=3, condition=condition, condition_strength=strength)
+    return labels, read_frames(tmp_path / f"{condition}.mp4")
+
+
+def _face_and_rest(frame: np.ndarray, box: np.ndarray) -> tuple[float, float]:
+    x1, y1, x2, y2 = box.astype(int)
+    inside = np.zeros(frame.shape[:2], bool)
+    inside[y1:y2, x1:x2] = True
+    return float(frame[inside].mean()), float(frame[~inside].mean())
+
+
+@pytest.mark.parametrize(("condition", "looks_so"), [
+    # at night the scene goes dark and the sign faces stay bright in the headlights
+    ("night", lambda clear, lit, box: lit.mean() < 0.5 * clear.mean()
+     and _face_and_rest(lit, box)[0] > 2 * _face_and_rest(lit, box)[1]),
+    # fog lifts the blacks and flattens the contrast
+    ("fog", lambda clear, lit, box: np.percentile(lit, 1) > np.percentile(clear, 1) + 20 and lit.std() < clear.std()),
+    # winter: the ground turns white
+    ("winter", lambda clear, lit, box: lit[150:].mean() > clear[150:].mean() + 30),
+])
+def test_drive_under_a_condition_keeps_its_labels(tmp_path, shared_data, condition, looks_so):
+    clear_labels, clear = _drive_under(tmp_path, "clear")
+    labels, lit = _drive_under(tmp_path, condition)
+    for ours, theirs in zip(labels.signs, clear_labels.signs, strict=True):
+        np.testing.assert_array_equal(ours.frames, theirs.frames)
+        np.testing.assert_array_equal(ours.xyxy, theirs.xyxy)
+    last = labels.signs[0].frames[-1]
+    assert looks_so(clear[last].astype(float), lit[last].astype(float), labels.signs[0].xyxy[-1])
+
+
+def test_drive_condition_is_one_known_name(tmp_path, shared_data):
+    for bad in ("snow", "night,fog"):
+        with pytest.raises(ValueError, match="condition"):
+            _drive_under(tmp_path, bad)
+
+
+def test_random_drives_under_conditions_are_the_same_drives():
+    from astute_cli.synth.scenarios import random_specs
+
+    plain, under = random_specs(4, 900), random_specs(4, 900, ("night", "rain"))
+    assert [s.condition for s in under] == ["night", "rain", "night", "rain"]
+    assert [s.name for s in under] == [p.name + "_" + s.condition for p, s in zip(plain, under, strict=True)]
+    assert [(s.speed_kmh, s.fps, s.seed, s.background) for s in under] == [
+        (s.speed_kmh, s.fps, s.seed, s.background) for s in plain]
+
+
 def test_random_scenario_signs_are_passed_before_the_end():
     signs = random_scenario(seed=5, duration_s=10, speed_kmh=90)
     assert signs
@@ -104,3 +153,7 @@ def test_cli_make_clips_needs_something_to_do(tmp_path):
     result = CliRunner().invoke(app, ["make-clips", str(tmp_path)])
     assert result.exit_code == 1
     assert "--limit-drives" in result.output
+    result = CliRunner().invoke(app, ["make-clips", str(tmp_path), "--count", "1", "--conditions", "snow"])
+    assert result.exit_code == 1
+    assert "Unknown condition 'snow'" in result.output
+    assert not list(tmp_path.iterdir())

@@ -381,11 +381,18 @@ def make_clips_command(
     limit_drives: Annotated[int, typer.Option("--limit-drives", help="Random drives through a town or along a "
                                               "motorway, labelled with the limit in force (seeds from --seed).",
                                               callback=in_range("--limit-drives", 0))] = 0,
+    conditions: Annotated[str | None, typer.Option(help="The random drives (--count) under these conditions in turn "
+                                                        "(clear,dusk,night,winter,rain,fog,glare).")] = None,
 ) -> None:
     """Render labelled drive clips (signs beside a real road, exact boxes) for the benchmark."""
     from astute_cli.synth import scenarios
+    from astute_cli.synth.conditions import parse_conditions
 
-    specs = (list(scenarios.STANDARD_CLIPS) if standard else []) + scenarios.random_specs(count, seed)
+    try:
+        weather = parse_conditions(conditions)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    specs = (list(scenarios.STANDARD_CLIPS) if standard else []) + scenarios.random_specs(count, seed, weather)
     if not specs and not demo and not limits and not limit_drives:
         raise fail("nothing to render: give --count N, --standard, --demo, --limits or --limit-drives N")
     try:

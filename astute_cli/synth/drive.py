@@ -26,6 +26,7 @@ import numpy as np
 from astute_cli.ffmpeg import RawVideoWriter, raw_video_command
 from astute_cli.geometry import DEFAULT_HFOV_DEG, focal_px
 from astute_cli.labels.clips import ClipLabels, SignTrack, first_readable, parse_label
+from astute_cli.synth import conditions as cond
 
 CAMERA_HEIGHT_M = 1.3
 NEAR_M = 1.0
@@ -199,7 +200,8 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
                  resolution_wh: tuple[int, int] = (1280, 720), duration_s: float = 10.0,
                  background: str | Path = "solidWhiteRight", seed: int = 0,
                  hfov_deg: float = DEFAULT_HFOV_DEG, camera_height_m: float = CAMERA_HEIGHT_M,
-                 crf: int = 26, labels_path: str | Path | None = None) -> ClipLabels:
+                 crf: int = 26, labels_path: str | Path | None = None, condition: str = "clear",
+                 condition_strength: float | None = None) -> ClipLabels:
     """Render a drive past ``signs`` to an H.264 MP4 and return its exact labels.
 
     Args:
@@ -215,12 +217,22 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
         camera_height_m: camera height above the road.
         crf: x264 quality; bigger is a smaller, blurrier file.
         labels_path: also save the labels here (``video`` is stored relative to it).
+        condition: light or weather over the whole drive (``synth.conditions``: dusk, night, winter, rain, fog,
+            glare; clear: the footage as shot). Its random parts (lamps, drops on the glass, flakes, the sun's
+            flare) are drawn once per clip and stay put, as drops and dirt on a windscreen do; sign faces are lit
+            as the condition lights them (bright in headlights at night, capped with snow in winter).
+        condition_strength: how strong, 0–1 (None: drawn from 0.3–1 by ``seed``, as street frames draw it).
 
     Returns:
         The clip's labels: every sign's box in every frame it is visible, readable and passed frames.
     """
     out_mp4 = Path(out_mp4)
     width, height = resolution_wh
+    if len(cond.parse_conditions(condition)) != 1:
+        raise ValueError(f"A drive has one condition, got {condition!r}")
+    condition = cond.parse_conditions(condition)[0]
+    strength = (float(np.random.default_rng([seed, 7]).uniform(0.3, 1.0)) if condition_strength is None
+                else float(np.clip(condition_strength, 0.0, 1.0)))
     bg = Background(background, resolution_wh, speed_kmh)
     camera = Camera(width, height, hfov_deg, camera_height_m, bg.horizon_frac, speed_kmh)
     rng = np.random.default_rng(seed)
@@ -232,8 +244,12 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
         for i in range(n_frames):
             t = i / fps
             frame = bg.frame_at(t)
-            for k, box in _draw_signs(frame, camera, signs, looks, t, rng):
+            faces = np.zeros((height, width), np.float32) if condition != "clear" else None
+            for k, box in _draw_signs(frame, camera, signs, looks, t, rng, faces):
                 tracks[k].append((i, box, camera.ahead_m(signs[k], t)))
+            if condition != "clear":  # the same draws on every frame: what is on the glass stays there
+                lit = cond.apply(condition, frame, faces, np.random.default_rng([seed, 11]), strength)
+                frame = np.round(lit).astype(np.uint8)
             for k, sign in enumerate(signs):
                 if passed[k] == n_frames and _is_passed(camera, sign, t):
                     passed[k] = i
@@ -241,6 +257,7 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
     labels = _labels(out_mp4, signs, tracks, passed, n_frames, fps, resolution_wh, {
         "renderer": "astute_cli.synth.drive", "speed_kmh": speed_kmh, "hfov_deg": hfov_deg,
         "camera_height_m": camera_height_m, "background": str(background), "seed": seed,
+        "condition": condition, "condition_strength": round(strength, 3) if condition != "clear" else None,
         "duration_s": duration_s, "placed_signs": [asdict(s) for s in signs]})
     if labels_path is not None:
         labels.video = _relative(out_mp4, Path(labels_path).parent)
@@ -295,8 +312,9 @@ class _Look:
 
 
 def _draw_signs(frame: np.ndarray, camera: Camera, signs: list[PlacedSign], looks: list[_Look], t: float,
-                rng: np.random.Generator) -> Iterator[tuple[int, np.ndarray]]:
-    """Draw the visible signs far to near; yield (index, clipped integer box) of each drawn sign."""
+                rng: np.random.Generator, faces: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Draw the visible signs far to near; yield (index, clipped integer box) of each drawn sign. ``faces``: where
+    a (H, W) float map is given, each drawn face's coverage is marked in it (what a condition lights as a sign)."""
     order = sorted(range(len(signs)), key=lambda k: -camera.ahead_m(signs[k], t))
     scene_gain = float(np.clip(frame.mean() / 120.0, 0.8, 1.1))
     for k in order:
@@ -309,7 +327,7 @@ def _draw_signs(frame: np.ndarray, camera: Camera, signs: list[PlacedSign], look
             _draw_pole(frame, camera, sign, box, look)
         before = camera.box(sign, t - look.exposure_s, picture.shape[0] / picture.shape[1])
         motion = (0.0, 0.0) if before is None else tuple((box[:2] + box[2:] - before[:2] - before[2:]) / 2)
-        drawn = _paste(frame, picture, box, look, scene_gain, rng, motion)
+        drawn = _paste(frame, picture, box, look, scene_gain, rng, motion, faces)
         if drawn is not None:
             yield k, drawn
 
@@ -328,9 +346,10 @@ def _draw_pole(frame: np.ndarray, camera: Camera, sign: PlacedSign, box: np.ndar
 
 
 def _paste(frame: np.ndarray, picture: np.ndarray, box: np.ndarray, look: _Look, scene_gain: float,
-           rng: np.random.Generator, motion_px: tuple[float, float] = (0.0, 0.0)) -> np.ndarray | None:
-    """Alpha-blend the resized pictogram at ``box`` (smeared by ``motion_px`` during the exposure);
-    return the drawn box clipped to the frame."""
+           rng: np.random.Generator, motion_px: tuple[float, float] = (0.0, 0.0), faces: np.ndarray | None = None
+           ) -> np.ndarray | None:
+    """Alpha-blend the resized pictogram at ``box`` (smeared by ``motion_px`` during the exposure), its coverage
+    marked in ``faces`` when given; return the drawn box clipped to the frame."""
     h_img, w_img = frame.shape[:2]
     w = max(1, round(box[2] - box[0]))
     h = max(1, round(box[3] - box[1]))
@@ -355,6 +374,8 @@ def _paste(frame: np.ndarray, picture: np.ndarray, box: np.ndarray, look: _Look,
     noise = rng.normal(0.0, look.noise_std, roi.shape).astype(np.float32)
     blended = roi * (1 - sub_a) + sub_rgb + noise * sub_a
     frame[oy1:oy2, ox1:ox2] = np.clip(blended, 0, 255).astype(np.uint8)
+    if faces is not None:
+        np.maximum(faces[oy1:oy2, ox1:ox2], sub_a[..., 0], out=faces[oy1:oy2, ox1:ox2])
     return np.array([cx1, cy1, cx2, cy2], dtype=np.float32)
 
 

@@ -117,6 +117,8 @@ class ClipSpec:
     seed: int = 0
     signs: tuple[PlacedSign, ...] | None = None
     """A fixed scenario; None: a random one from ``seed``."""
+    condition: str = "clear"
+    """Light or weather over the drive (``synth.conditions``)."""
 
 
 STANDARD_CLIPS: tuple[ClipSpec, ...] = (
@@ -140,16 +142,20 @@ STANDARD_CLIPS: tuple[ClipSpec, ...] = (
 """The committed set in ``annotations/`` (``astute make-clips annotations --standard``)."""
 
 
-def random_specs(n: int, seed: int = 1000) -> list[ClipSpec]:
-    """``n`` varied drives (speed, fps, size, background) for a larger evaluation set."""
+def random_specs(n: int, seed: int = 1000, conditions: tuple[str, ...] = ()) -> list[ClipSpec]:
+    """``n`` varied drives (speed, fps, size, background) for a larger evaluation set; with ``conditions``, drive
+    ``i`` is under ``conditions[i % len(conditions)]`` (its name ends with the condition), the drives themselves
+    the same as without."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
         speed, fps = float(rng.choice([40, 60, 90])), float(rng.choice([5, 10, 25, 30]))
         size = (1920, 1080) if rng.random() < 0.25 else (1280, 720)
         background = str(rng.choice(list(BACKGROUNDS)))
-        out.append(ClipSpec(f"drive_{seed + i:05d}_{speed:g}kmh_{fps:g}fps_{size[1]}p", speed, fps, size,
-                            float(rng.uniform(8, 16)), background, seed + i))
+        condition = conditions[i % len(conditions)] if conditions else "clear"
+        suffix = "" if condition == "clear" else f"_{condition}"
+        out.append(ClipSpec(f"drive_{seed + i:05d}_{speed:g}kmh_{fps:g}fps_{size[1]}p{suffix}", speed, fps, size,
+                            float(rng.uniform(8, 16)), background, seed + i, condition=condition))
     return out
 
 
@@ -163,6 +169,7 @@ def make_clips(out_dir: str | Path, specs: list[ClipSpec] | tuple[ClipSpec, ...]
                                                                                  spec.speed_kmh)
         labels_path = out_dir / f"{spec.name}.labels.json"
         render_drive(out_dir / f"{spec.name}.mp4", signs, spec.speed_kmh, spec.fps, spec.resolution_wh,
-                     spec.duration_s, spec.background, spec.seed, crf=crf, labels_path=labels_path)
+                     spec.duration_s, spec.background, spec.seed, crf=crf, labels_path=labels_path,
+                     condition=spec.condition)
         paths.append(labels_path)
     return paths
