@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from astute_cli.detector import (
+    EXPERT_READ_MIN_PX,
     CropClassifier,
     OnnxDetector,
     TwoStageDetector,
@@ -560,3 +561,32 @@ def test_the_expert_and_the_keeper_can_be_turned_off_or_given(tmp_path, option, 
         assert given.labels == ["1_17", "8_1_1", "8_1_3", "background", "3_24", "8_2_1"]
     with pytest.raises(ValueError, match="no such file"):
         load_detector(plain, tile=0, **{option: tmp_path / "missing.onnx"})
+
+class _Reads70:
+    """A value reader that reads 70 on every box it is given."""
+
+    def read(self, image, xyxy, codes):
+        from astute_cli.reader import Reading
+
+        return [Reading("70", 70.0, None, 0.99) for _ in xyxy]
+
+
+@pytest.mark.parametrize(
+    ("frame", "values"),
+    [
+        pytest.param(DAY, [70.0, 70.0], id="daylight-every-width-is-read"),
+        # on a frame the expert takes, a sign under EXPERT_READ_MIN_PX is not read yet: in fog and at night the
+        # reader takes a faint 7 for a 1 at 20 px
+        pytest.param(NIGHT, [None, 70.0], id="dark-frame-narrow-signs-wait"),
+    ],
+)
+def test_dark_frames_read_only_wide_enough_signs(tmp_path, frame, values):
+    for name in ("c.onnx", "e.onnx"):
+        make_classifier_onnx(tmp_path / name, [0.9, 0.1], ["3_24_n60", "background"])
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    detector.reader = _Reads70()
+    narrow, wide = [10, 10, 10 + EXPERT_READ_MIN_PX - 4, 30], [80, 10, 80 + EXPERT_READ_MIN_PX, 40]
+    found = detector.describe(frame, Detections(np.float32([narrow, wide]), np.ones(2, np.float32), np.zeros(2)))
+    assert [None if np.isnan(v) else float(v) for v in found.value] == values
