@@ -31,8 +31,6 @@ import realtime  # noqa: E402
 
 DEFAULTS = "after: INT8, 5 scans/s, every 3rd whole, focus"
 """``realtime.SETTINGS``' row of ``astute annotate``'s defaults."""
-COLUMNS = ("sign_recall", "value_accuracy", "false_alerts_per_min", "duplicate_alerts", "wrong_kind_alerts",
-           "lead_time_s_median")
 
 
 def drives(folder: Path, condition: str, n: int, seed: int) -> list[Path]:

@@ -20,6 +20,11 @@ CONDITIONS = ("clear", "dusk", "night", "winter", "rain", "fog", "glare")
 """Condition names; ``clear`` is daylight as the footage was shot."""
 
 
+def draw_strength(rng: np.random.Generator) -> float:
+    """A condition's strength when none is given: 0.3–1, never so faint that the condition is not there."""
+    return float(rng.uniform(0.3, 1.0))
+
+
 def _horizon(h: int) -> int:
     return round(h * 0.5)
 

@@ -228,10 +228,11 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
     """
     out_mp4 = Path(out_mp4)
     width, height = resolution_wh
-    if len(cond.parse_conditions(condition)) != 1:
+    names = cond.parse_conditions(condition)
+    if len(names) != 1:
         raise ValueError(f"A drive has one condition, got {condition!r}")
-    condition = cond.parse_conditions(condition)[0]
-    strength = (float(np.random.default_rng([seed, 7]).uniform(0.3, 1.0)) if condition_strength is None
+    lit_by = None if names[0] == "clear" else names[0]
+    strength = (cond.draw_strength(np.random.default_rng([seed, 7])) if condition_strength is None
                 else float(np.clip(condition_strength, 0.0, 1.0)))
     bg = Background(background, resolution_wh, speed_kmh)
     camera = Camera(width, height, hfov_deg, camera_height_m, bg.horizon_frac, speed_kmh)
@@ -244,11 +245,11 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
         for i in range(n_frames):
             t = i / fps
             frame = bg.frame_at(t)
-            faces = np.zeros((height, width), np.float32) if condition != "clear" else None
+            faces = None if lit_by is None else np.zeros((height, width), np.float32)
             for k, box in _draw_signs(frame, camera, signs, looks, t, rng, faces):
                 tracks[k].append((i, box, camera.ahead_m(signs[k], t)))
-            if condition != "clear":  # the same draws on every frame: what is on the glass stays there
-                lit = cond.apply(condition, frame, faces, np.random.default_rng([seed, 11]), strength)
+            if lit_by is not None:  # the same draws on every frame: what is on the glass stays there
+                lit = cond.apply(lit_by, frame, faces, np.random.default_rng([seed, 11]), strength)
                 frame = np.round(lit).astype(np.uint8)
             for k, sign in enumerate(signs):
                 if passed[k] == n_frames and _is_passed(camera, sign, t):
@@ -257,7 +258,7 @@ def render_drive(out_mp4: str | Path, signs: list[PlacedSign], speed_kmh: float 
     labels = _labels(out_mp4, signs, tracks, passed, n_frames, fps, resolution_wh, {
         "renderer": "astute_cli.synth.drive", "speed_kmh": speed_kmh, "hfov_deg": hfov_deg,
         "camera_height_m": camera_height_m, "background": str(background), "seed": seed,
-        "condition": condition, "condition_strength": round(strength, 3) if condition != "clear" else None,
+        "condition": lit_by or "clear", "condition_strength": None if lit_by is None else round(strength, 3),
         "duration_s": duration_s, "placed_signs": [asdict(s) for s in signs]})
     if labels_path is not None:
         labels.video = _relative(out_mp4, Path(labels_path).parent)

@@ -237,7 +237,7 @@ def compose_street(rng: np.random.Generator, condition: str = "clear", layout: s
     n_poles = (int(rng.integers(1, 6)) if poles is None else poles) if layout == "poles" else int(rng.integers(0, 3))
     for _ in range(n_poles):
         _pole(canvas, rng, labels)
-    strength = float(rng.uniform(0.3, 1.0)) if strength is None else strength
+    strength = cond.draw_strength(rng) if strength is None else strength
     lit = cond.apply(condition, canvas.frame, canvas.faces, rng, strength)
     model = sample_camera(rng, frame_wh[0]) if camera is True else (camera or Camera())
     image, boxes = shoot(lit, np.array(canvas.boxes, np.float32).reshape(-1, 4), model, rng)
