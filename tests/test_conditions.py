@@ -8,6 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from astute_cli.cli import app
+from astute_cli.detector import plates_under_signs
+from astute_cli.signs import is_mounted_plate
 from astute_cli.synth import camera, conditions, streets
 from astute_cli.synth.condition_sets import CONDITION_SETS, ConditionSet, make_condition_set
 from astute_cli.synth.dataset import DetectorSpec, detector_item
@@ -185,6 +187,30 @@ def test_touching_layout_puts_signs_edge_to_edge():
                 if i != j and rows > 0 and cols > 0 - 3 and boxes[j, 0] >= boxes[i, 0]:
                     gaps.append(boxes[j, 0] - boxes[i, 2])
     assert sum(1 for g in gaps if -2 <= g <= 2) >= 3  # neighbours that touch (within 2 px)
+
+
+@pytest.mark.usefixtures("shared_data")
+@pytest.mark.parametrize(
+    ("layout", "labels"),
+    [
+        pytest.param("poles", None, id="poles"),
+        pytest.param("touching", None, id="touching"),
+        pytest.param("big", None, id="big"),
+        pytest.param("poles", ["8_2_1", "8_13", "8_4_1"], id="poles-of-plates-only"),
+        pytest.param("big", ["8_11", "3_24_n40"], id="big-plate-or-limit"),
+    ],
+)
+def test_plates_hang_under_signs(layout, labels):
+    """A mounted plate is never drawn alone or above a sign: the pipeline drops a lone plate by design, so a set
+    that drew one would count a sign the product must not say as missed."""
+    plates = 0
+    for seed in range(10):
+        _, boxes, names = streets.compose_street(np.random.default_rng(seed), "clear", layout, labels=labels,
+                                                 camera=camera.Camera(noise=0))
+        is_plate = np.array([is_mounted_plate(name) for name in names], bool)
+        plates += int(is_plate.sum())
+        assert plates_under_signs(boxes, is_plate).all(), (seed, names)
+    assert plates >= 3
 
 
 @pytest.mark.usefixtures("shared_data")

@@ -6,7 +6,8 @@ Sign layouts (``layout``):
   right"), plates under some, plus a few ordinary poles;
 - ``big``: near signs 64–220 px wide (at 1280 px frame width), half of them cut by the frame's edge, most seen at
   an angle, plus a few ordinary poles.
-In every layout some signs are seen at an angle, dirty, or partly hidden.
+In every layout some signs are seen at an angle, dirty, or partly hidden, and a plate hangs under a sign, as on real
+poles (never alone or above one).
 
 Frames of other sizes (720p to 4K, 5:4 sensors such as 2448×2048) are composed at that size: the background is
 scaled to cover the frame and the signs are drawn at their own resolution, their widths scaled with the frame
@@ -18,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from astute_cli.signs import parse_label
+from astute_cli.signs import is_mounted_plate, parse_label
 from astute_cli.synth import conditions as cond
 from astute_cli.synth import scene
 from astute_cli.synth.camera import Camera, sample_camera, shoot
@@ -121,6 +122,18 @@ def _label(rng: np.random.Generator, labels: list[str] | None, plates: bool = Tr
             return label
 
 
+def _hung(rng: np.random.Generator, labels: list[str] | None, stack: list[str]) -> list[str]:
+    """A pole's labels, top to bottom, as real poles carry them: a mounted plate (GOST group 8) hangs under the
+    signs, never above one or alone; a pole of plates only gets a sign above them (from ``labels`` when they hold
+    one that is not of group 8)."""
+    signs = [label for label in stack if not is_mounted_plate(label)]
+    plates = [label for label in stack if is_mounted_plate(label)]
+    if plates and not signs:
+        pool = [label for label in labels or () if not parse_label(label)[0].startswith("8_")]
+        signs = [_label(rng, pool or None, plates=False)]
+    return signs + plates
+
+
 def _plate_width(label: str, width: int) -> int:
     return round(width * 1.1) if parse_label(label)[0].startswith("8_") else width
 
@@ -133,6 +146,7 @@ def _pole(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None, w
     stack = [_label(rng, labels) for _ in range(1 if rng.random() < 0.7 else int(rng.integers(2, 4)))]
     if rng.random() < 0.15:
         stack.append(str(rng.choice(PLATES)))
+    stack = _hung(rng, labels, stack)
     y = cy - width / 2
     if rng.random() < 0.6:
         scene._pole(canvas.frame, cx, y, width, rng)
@@ -169,10 +183,11 @@ def _touching(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | Non
 
 
 def _big(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None) -> None:
-    """A near sign 64–220 px wide (at 1280 px), often cut by the frame's side edge, often seen at an angle."""
+    """A near sign 64–220 px wide (at 1280 px), often cut by the frame's side edge, often seen at an angle; a plate
+    drawn for it hangs under it."""
     w_frame, h_frame = canvas.frame.shape[1::-1]
     width = round(rng.uniform(64, 220) * canvas.scale)
-    label = _label(rng, labels)
+    stack = _hung(rng, labels, [_label(rng, labels)])  # a plate drawn here hangs under a near sign
     angle = rng.uniform(0.1, 0.5) if rng.random() < 0.6 else 0.0
     drawn = width * (1 - angle)
     if rng.random() < 0.5:  # cut by the left or right edge: up to 60 % outside the frame
@@ -183,7 +198,10 @@ def _big(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None) ->
     y = rng.uniform(0.05, 0.45) * h_frame
     if rng.random() < 0.5:
         scene._pole(canvas.frame, x + drawn / 2, y, width, rng)
-    canvas.sign(label, width, x, y, rng, angle)
+    for label in stack:
+        w = _plate_width(label, width)
+        _, h = canvas.sign(label, w, x + (width - w) * (1 - angle) / 2, y, rng, angle)
+        y += h + max(1, round(0.05 * width))
 
 
 def _base(rng: np.random.Generator, frame_wh: tuple[int, int], urban: bool) -> np.ndarray:
