@@ -20,7 +20,7 @@ from astute_cli.boxes import nms
 from astute_cli.daylight import looks_unlike_daylight
 from astute_cli.haze import lift_haze
 from astute_cli.paths import MODELS_DIR
-from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, is_place_name_sign
+from astute_cli.signs import BACKGROUND_LABELS, is_mounted_plate, is_obstacle_marker, is_place_name_sign
 from astute_cli.tiling import SIGN_ROI, ZOOM_EDGE_PX, _join_seams, parse_size, parse_zoom, tiles_for, zoom_strips
 from astute_cli.types import Detections
 from astute_cli.values import KindMap, Reader, choose_kind, is_valued, number_for, reader_reads
@@ -418,6 +418,12 @@ took a faint 7 for a 1 at 20-22 px, sure of it, and a 70 was said as 10 before t
 reader is held to its target (issue 15), and from which plates are read (``Announcer.plate_value_min_width_px``)."""
 
 
+MARKER_MIN_ASPECT = 2.0
+"""On a frame the expert does not take, a box the first classifier drops that is at least this many times as tall as
+wide goes to the expert, and is kept when the expert calls it an obstacle marker (8.22.x, 3.4 times as tall as
+wide; the first classifier has no row for them)."""
+
+
 class TwoStageDetector:
     """Boxes from a sign detector, the sign's kind from a crop classifier, its number from a value reader.
 
@@ -431,8 +437,9 @@ class TwoStageDetector:
     An ``expert``, a second classifier trained wider (on streets under conditions, and on plates printing any
     distance), takes every box of a frame that ``expert_frames`` flags (default: one that does not look like clear
     daylight, :func:`astute_cli.daylight.looks_unlike_daylight`); on other frames it names the kind of every plate
-    the first classifier finds, and of a box under a sign that the first classifier dropped (kept if it is a plate to
-    the expert). Its labels the first classifier lacks are added to the label space.
+    the first classifier finds, and of two kinds of box the first classifier dropped: one under a sign (kept if it is
+    a plate to the expert) and one standing tall and narrow (kept if it is an obstacle marker to the expert). Its
+    labels the first classifier lacks are added to the label space.
 
     An optional ``keeper``, a classifier trained on crops mined under conditions and from near, cut and touching
     signs, takes a second look at the boxes the first classifier calls background on the frames the expert does not
@@ -446,9 +453,9 @@ class TwoStageDetector:
                  plates_need_sign: bool = True, reader: Reader | None = None, expert: CropClassifier | None = None,
                  expert_frames: Callable[[np.ndarray], bool] = looks_unlike_daylight,
                  keeper: CropClassifier | None = None, keeper_gate: float = 0.5,
-                 expert_read_min_px: float = EXPERT_READ_MIN_PX) -> None:
+                 expert_read_min_px: float = EXPERT_READ_MIN_PX, marker_min_aspect: float = MARKER_MIN_ASPECT) -> None:
         self.detector, self.classifier, self.reader, self.expert = detector, classifier, reader, expert
-        self.expert_read_min_px = expert_read_min_px
+        self.expert_read_min_px, self.marker_min_aspect = expert_read_min_px, marker_min_aspect
         self.expert_frames = expert_frames
         self.keeper, self.keeper_gate = keeper, keeper_gate
         self.scan_expert: bool | None = None
@@ -465,6 +472,7 @@ class TwoStageDetector:
         self._background = np.array([label in BACKGROUND_LABELS for label in self.labels])
         self._plate = np.array([is_mounted_plate(label) for label in self.labels])
         self._place_name = np.array([is_place_name_sign(label) for label in self.labels])
+        self._marker = np.array([is_obstacle_marker(label) for label in self.labels])
         self._valued = np.array([label not in BACKGROUND_LABELS and is_valued(label) for label in self.labels])
 
     def detect(self, image: np.ndarray, far_only: bool = False) -> Detections:
@@ -513,7 +521,7 @@ class TwoStageDetector:
         if self.keeper is not None and not whole_frame:
             self._second_look(image, boxes, class_id, kind_probs, keep, confidence)
         if self.expert is not None and not whole_frame:
-            self._plates_from_expert(image, boxes, class_id, label_probs, keep, confidence)
+            self._second_look_by_expert(image, boxes, class_id, label_probs, keep, confidence)
             kind_probs = self.kind_map.collapse(label_probs)
         if self.plates_need_sign:
             keep[keep] = plates_under_signs(boxes.xyxy[keep], self._plate[class_id[keep]])
@@ -542,16 +550,20 @@ class TwoStageDetector:
             class_id[rows[k]], keep[rows[k]] = named[k], True
             confidence[rows[k]] = boxes.confidence[rows[k]] * sign[k]
 
-    def _plates_from_expert(self, image: np.ndarray, boxes: Detections, class_id: np.ndarray,
-                            label_probs: np.ndarray, keep: np.ndarray, confidence: np.ndarray) -> None:
-        """The expert names the plates (``class_id``, ``label_probs``, ``keep`` and ``confidence`` in place). The
-        first classifier tells a plate from a sign, the expert, trained on plates printing any distance, which plate
-        it is; and a box hanging under a kept sign that the first classifier dropped is kept when the expert calls it
-        a plate (a plate printing a distance the first classifier never saw is background to it, half the time)."""
+    def _second_look_by_expert(self, image: np.ndarray, boxes: Detections, class_id: np.ndarray,
+                               label_probs: np.ndarray, keep: np.ndarray, confidence: np.ndarray) -> None:
+        """The expert names the plates and looks again at two kinds of box the first classifier dropped
+        (``class_id``, ``label_probs``, ``keep`` and ``confidence`` in place). The first classifier tells a plate
+        from a sign, the expert, trained on plates printing any distance, which plate it is; a box hanging under a
+        kept sign is kept when the expert calls it a plate (a plate printing a distance the first classifier never
+        saw is background to it, half the time); a box ``marker_min_aspect`` times as tall as wide is kept when the
+        expert calls it an obstacle marker (the first classifier has no row for them)."""
         plate = keep & self._plate[class_id]
         sign = keep & ~plate
-        dropped = ~keep & plates_under_signs(boxes.xyxy, ~sign)  # hanging under a kept sign (GOST's mounting)
-        rows = np.flatnonzero(plate | dropped)
+        under = ~keep & plates_under_signs(boxes.xyxy, ~sign)  # hanging under a kept sign (GOST's mounting)
+        width, height = boxes.xyxy[:, 2] - boxes.xyxy[:, 0], boxes.xyxy[:, 3] - boxes.xyxy[:, 1]
+        tall = ~keep & ~under & (height >= self.marker_min_aspect * width) & self._marker.any()
+        rows = np.flatnonzero(plate | under | tall)
         if not len(rows):
             return
         probs = self._probabilities("expert", image, boxes.xyxy[rows])
@@ -559,11 +571,13 @@ class TwoStageDetector:
         plates = np.flatnonzero(self._plate)
         named = plates[kinds[:, plates].argmax(axis=1)]
         for k, row in enumerate(rows):
+            likeliest = int(kinds[k].argmax())
             if plate[row]:
                 class_id[row], label_probs[row] = named[k], probs[k]
-            elif self._plate[kinds[k].argmax()]:  # a dropped box the expert calls a plate
-                class_id[row], label_probs[row], keep[row] = named[k], probs[k], True
-                confidence[row] = boxes.confidence[row] * kinds[k, named[k]]
+            elif (under[row] and self._plate[likeliest]) or (tall[row] and self._marker[likeliest]):
+                kind = named[k] if under[row] else likeliest
+                class_id[row], label_probs[row], keep[row] = kind, probs[k], True
+                confidence[row] = boxes.confidence[row] * kinds[k, kind]
 
     def _plates_not_towns(self, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
                           keep: np.ndarray) -> None:

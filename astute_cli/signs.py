@@ -30,6 +30,8 @@ SILENT_LABELS = BACKGROUND_LABELS | {"sign"}
 STANDALONE_PLATES = ("8_22", "8_23")
 """Group 8 plates GOST R 52289 lets stand alone (obstacle markers, traffic-camera plate); every other plate
 is mounted right under a sign."""
+OBSTACLE_MARKER = "8_22"
+"""The red-and-white obstacle markers (8.22.1–8.22.3): posts about 3.4 times as tall as wide, on their own."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,11 @@ def is_mounted_plate(label: str) -> bool:
 PLACE_NAME_SIGNS = ("5_23", "5_24", "5_25", "5_26")
 """Settlement signs (a town's name or skyline on a white or blue rectangle): they stand alone on their post, never
 under another sign, where a white plate of group 8 with black text looks much like them."""
+
+
+def is_obstacle_marker(label: str) -> bool:
+    """8.22.1, 8.22.2 or 8.22.3 (see ``OBSTACLE_MARKER``)."""
+    return label.startswith(OBSTACLE_MARKER)
 
 
 def is_place_name_sign(label: str) -> bool:

@@ -545,6 +545,39 @@ def test_the_expert_keeps_a_dropped_plate_only_under_a_sign(tmp_path):
     assert len(detector.describe(DAY, alone)) == 0
 
 
+MARKER_EXPERT = ["1_17", "8_22_1", "background"]
+A_MARKER, NO_MARKER = [.1, .7, .2], [.1, .2, .7]  # over MARKER_EXPERT's labels
+POST, SQUARE = [100, 10, 110, 40], [100, 10, 130, 40]  # 3 times as tall as wide; as wide as tall
+
+
+@pytest.mark.parametrize(
+    ("frame", "first", "box", "expert", "aspect", "said"),
+    [
+        pytest.param(DAY, DROPPED, POST, A_MARKER, 2.0, ["8_22_1"], id="day-a-dropped-post-the-expert-calls-a-marker"),
+        pytest.param(DAY, DROPPED, POST, NO_MARKER, 2.0, [], id="day-a-dropped-post-that-is-no-marker"),
+        pytest.param(DAY, DROPPED, SQUARE, A_MARKER, 2.0, [], id="day-only-tall-boxes-are-asked"),
+        pytest.param(DAY, DROPPED, POST, A_MARKER, 4.0, [], id="day-not-tall-enough-for-the-rule"),
+        pytest.param(DAY, BUMP, POST, A_MARKER, 2.0, ["1_17"], id="day-a-kept-box-keeps-the-first-kind"),
+        pytest.param(NIGHT, DROPPED, SQUARE, A_MARKER, 2.0, ["8_22_1"], id="night-the-expert-takes-every-box"),
+    ],
+)
+def test_the_expert_keeps_a_dropped_post_it_calls_an_obstacle_marker(tmp_path, monkeypatch, frame, first, box, expert,
+                                                                     aspect, said):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
+    make_classifier_onnx(tmp_path / "e.onnx", [1 / 3] * 3, MARKER_EXPERT)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    detector.marker_min_aspect = aspect
+    rows = {"c.onnx": first, "e.onnx": expert}
+    monkeypatch.setattr(CropClassifier, "probabilities", lambda self, image, xyxy: np.float32(
+        [rows[self.path.name] for _ in xyxy]))
+    found = detector.describe(frame, Detections(np.float32([box]), np.full(1, 0.8, np.float32), np.zeros(1, int)))
+    assert [detector.labels[k] for k in found.class_id] == said
+    if said == ["8_22_1"]:  # as sure as the detector and the expert together
+        assert found.confidence.tolist() == pytest.approx([0.8 * 0.7])
+
+
 @pytest.mark.parametrize(("option", "labels"), [("expert", EXPERT), ("keeper", KEEPER)])
 def test_the_expert_and_the_keeper_can_be_turned_off_or_given(tmp_path, option, labels):
     make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
