@@ -569,7 +569,7 @@ class TwoStageDetector:
         probs = self._probabilities("expert", image, boxes.xyxy[rows])
         kinds = self.kind_map.collapse(probs)
         plates = np.flatnonzero(self._plate)
-        named = plates[kinds[:, plates].argmax(axis=1)]
+        named = plates[kinds[:, plates].argmax(axis=1)] if len(plates) else np.full(len(rows), -1)
         for k, row in enumerate(rows):
             likeliest = int(kinds[k].argmax())
             if plate[row]:

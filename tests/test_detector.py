@@ -578,6 +578,19 @@ def test_the_expert_keeps_a_dropped_post_it_calls_an_obstacle_marker(tmp_path, m
         assert found.confidence.tolist() == pytest.approx([0.8 * 0.7])
 
 
+def test_a_label_space_without_plates_still_looks_at_tall_boxes(tmp_path, monkeypatch):
+    make_classifier_onnx(tmp_path / "c.onnx", [0.5, 0.5], ["1_17", "background"])
+    make_classifier_onnx(tmp_path / "e.onnx", [1 / 3] * 3, MARKER_EXPERT)
+    model = make_detector_onnx(tmp_path / "d.onnx", [[32, 32, 8, 8, 0.5]], ["sign"], astute_classifier="c.onnx",
+                               astute_expert="e.onnx")
+    detector = load_detector(model, tile=0, reader=False)
+    rows = {"c.onnx": [.1, .9], "e.onnx": A_MARKER}
+    monkeypatch.setattr(CropClassifier, "probabilities", lambda self, image, xyxy: np.float32(
+        [rows[self.path.name] for _ in xyxy]))
+    found = detector.describe(DAY, Detections(np.float32([POST]), np.ones(1, np.float32), np.zeros(1, int)))
+    assert [detector.labels[k] for k in found.class_id] == ["8_22_1"]
+
+
 @pytest.mark.parametrize(("option", "labels"), [("expert", EXPERT), ("keeper", KEEPER)])
 def test_the_expert_and_the_keeper_can_be_turned_off_or_given(tmp_path, option, labels):
     make_classifier_onnx(tmp_path / "c.onnx", [0.25] * 4, FIRST)
