@@ -575,9 +575,8 @@ class TwoStageDetector:
             if plate[row]:
                 class_id[row], label_probs[row] = named[k], probs[k]
             elif (under[row] and self._plate[likeliest]) or (tall[row] and self._marker[likeliest]):
-                kind = named[k] if under[row] else likeliest
-                class_id[row], label_probs[row], keep[row] = kind, probs[k], True
-                confidence[row] = boxes.confidence[row] * kinds[k, kind]
+                class_id[row], label_probs[row], keep[row] = likeliest, probs[k], True
+                confidence[row] = boxes.confidence[row] * kinds[k, likeliest]
 
     def _plates_not_towns(self, xyxy: np.ndarray, class_id: np.ndarray, kind_probs: np.ndarray,
                           keep: np.ndarray) -> None:

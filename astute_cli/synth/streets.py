@@ -115,10 +115,15 @@ def _centre(rng: np.random.Generator, wh: tuple[int, int]) -> tuple[float, float
     return cx / scene.FRAME_WH[0] * wh[0], cy / scene.FRAME_WH[1] * wh[1]
 
 
+def _of_group_8(label: str) -> bool:
+    """A plate or marker of GOST group 8 (``8_2_1``, ``8_22_3``…)."""
+    return parse_label(label)[0].startswith("8_")
+
+
 def _label(rng: np.random.Generator, labels: list[str] | None, plates: bool = True) -> str:
     while True:
         label = scene.sample_label(rng, labels)
-        if renderable(label) and (plates or not parse_label(label)[0].startswith("8_")):
+        if renderable(label) and (plates or not _of_group_8(label)):
             return label
 
 
@@ -129,13 +134,22 @@ def _hung(rng: np.random.Generator, labels: list[str] | None, stack: list[str]) 
     signs = [label for label in stack if not is_mounted_plate(label)]
     plates = [label for label in stack if is_mounted_plate(label)]
     if plates and not signs:
-        pool = [label for label in labels or () if not parse_label(label)[0].startswith("8_")]
+        pool = [label for label in labels or () if not _of_group_8(label)]
         signs = [_label(rng, pool or None, plates=False)]
     return signs + plates
 
 
 def _plate_width(label: str, width: int) -> int:
-    return round(width * 1.1) if parse_label(label)[0].startswith("8_") else width
+    return round(width * 1.1) if _of_group_8(label) else width
+
+
+def _hang(canvas: _Canvas, rng: np.random.Generator, stack: list[str], width: int, cx: float, y: float,
+          angle: float) -> None:
+    """Draw a pole's labels top to bottom from ``y``, centred on ``cx``, a little apart (plates a little wider)."""
+    for label in stack:
+        w = _plate_width(label, width)
+        _, h = canvas.sign(label, w, cx - w * (1 - angle) / 2, y, rng, angle)
+        y += h + max(1, round(0.05 * width))
 
 
 def _pole(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None, width: int | None = None) -> None:
@@ -151,10 +165,7 @@ def _pole(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None, w
     if rng.random() < 0.6:
         scene._pole(canvas.frame, cx, y, width, rng)
     angle = rng.uniform(0.1, 0.45) if rng.random() < 0.15 else 0.0
-    for label in stack:
-        w = _plate_width(label, width)
-        _, ph = canvas.sign(label, w, cx - w * (1 - angle) / 2, y, rng, angle)
-        y += ph + max(1, round(0.05 * width))
+    _hang(canvas, rng, stack, width, cx, y, angle)
 
 
 def _touching(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None) -> None:
@@ -198,10 +209,7 @@ def _big(canvas: _Canvas, rng: np.random.Generator, labels: list[str] | None) ->
     y = rng.uniform(0.05, 0.45) * h_frame
     if rng.random() < 0.5:
         scene._pole(canvas.frame, x + drawn / 2, y, width, rng)
-    for label in stack:
-        w = _plate_width(label, width)
-        _, h = canvas.sign(label, w, x + (width - w) * (1 - angle) / 2, y, rng, angle)
-        y += h + max(1, round(0.05 * width))
+    _hang(canvas, rng, stack, width, x + drawn / 2, y, angle)
 
 
 def _base(rng: np.random.Generator, frame_wh: tuple[int, int], urban: bool) -> np.ndarray:
