@@ -198,6 +198,7 @@ def test_touching_layout_puts_signs_edge_to_edge():
         pytest.param("big", None, id="big"),
         pytest.param("poles", ["8_2_1", "8_13", "8_4_1"], id="poles-of-plates-only"),
         pytest.param("big", ["8_11", "3_24_n40"], id="big-plate-or-limit"),
+        pytest.param("touching", ["8_2_1", "8_13"], id="touching-with-plates-only"),
     ],
 )
 def test_plates_hang_under_signs(layout, labels):

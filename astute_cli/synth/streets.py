@@ -120,10 +120,18 @@ def _of_group_8(label: str) -> bool:
     return parse_label(label)[0].startswith("8_")
 
 
+def _may_draw(label: str, plates: bool) -> bool:
+    return renderable(label) and (plates or not _of_group_8(label))
+
+
 def _label(rng: np.random.Generator, labels: list[str] | None, plates: bool = True) -> str:
+    """A label to draw (no plate of group 8 unless ``plates``): from ``labels`` when they hold one, else from the
+    whole catalogue, so a layout that needs a sign still gets one from a list of plates only."""
+    if labels is not None and not any(_may_draw(label, plates) for label in labels):
+        labels = None
     while True:
         label = scene.sample_label(rng, labels)
-        if renderable(label) and (plates or not _of_group_8(label)):
+        if _may_draw(label, plates):
             return label
 
 
@@ -134,8 +142,7 @@ def _hung(rng: np.random.Generator, labels: list[str] | None, stack: list[str]) 
     signs = [label for label in stack if not is_mounted_plate(label)]
     plates = [label for label in stack if is_mounted_plate(label)]
     if plates and not signs:
-        pool = [label for label in labels or () if not _of_group_8(label)]
-        signs = [_label(rng, pool or None, plates=False)]
+        signs = [_label(rng, [label for label in labels or () if not _of_group_8(label)], plates=False)]
     return signs + plates
 
 
