@@ -92,7 +92,7 @@ def parse_value(text: str, code: str) -> tuple[float | None, str | None]:
     kind_of(code)  # a kind the reader does not read is the caller's error
     code = signs.parse_label(code)[0]
     rule = signs.VALUE_RANGES[signs.lookup(code).value_kind]
-    if unit not in (rule.printed, None) and not (unit == "km" and rule.printed == "m" and code.startswith("8_")):
+    if unit not in (rule.printed, None) and not (unit == "km" and rule.printed == "m" and signs.is_of_group_8(code)):
         return None, None  # a tonne on a height sign: a misread
     if not signs.plausible_value(code, value * 1000 if unit == "km" else value):
         return None, None

@@ -91,9 +91,14 @@ def plausible_value(code: str, value: float | None) -> bool:
     return rule.low <= value <= rule.high and abs(steps - round(steps)) < 1e-6
 
 
+def is_of_group_8(label: str) -> bool:
+    """A plate or marker of GOST group 8 (``8_2_1``, ``8_22_3``, ``8_2_1_n150``…; a label or its code)."""
+    return label.startswith("8_")
+
+
 def is_mounted_plate(label: str) -> bool:
     """A group 8 plate that is only ever mounted under a sign (not an obstacle marker or camera plate)."""
-    return label.startswith("8_") and not label.startswith(STANDALONE_PLATES)
+    return is_of_group_8(label) and not label.startswith(STANDALONE_PLATES)
 
 
 PLACE_NAME_SIGNS = ("5_23", "5_24", "5_25", "5_26")

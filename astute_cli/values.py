@@ -97,7 +97,7 @@ def compatible(code: str, reading: Reading | None) -> bool:
     if kind is None:
         return False
     if unit is not None:
-        if unit == "km" and not code.startswith("8_"):
+        if unit == "km" and not signs.is_of_group_8(code):
             return False
         return kind in UNIT_KINDS.get(unit, frozenset())
     if kind == "speed":

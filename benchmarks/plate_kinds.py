@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from astute_cli.detector import load_detector
-from astute_cli.signs import parse_label
+from astute_cli.signs import is_of_group_8, parse_label
 from astute_cli.synth.pictograms import render_sign
 from astute_cli.types import Detections
 
@@ -59,7 +59,7 @@ def main() -> None:
     detector.expert_frames = lambda image: False  # the plate path alone
     expert = detector.expert
     crops = {d.name: [cv2.imread(str(f)) for f in sorted(d.glob("*.jpg"))] for d in sorted(args.folder.iterdir())
-             if d.is_dir() and d.name.startswith("8_")}
+             if d.is_dir() and is_of_group_8(d.name)}
     result = {"folder": str(args.folder), "model": str(args.model or "bundled"), "crops": sum(map(len, crops.values())),
               "rows": {}}
     for name, with_expert in (("classifier alone", None), ("with the expert", expert)):

@@ -19,7 +19,7 @@ from astute_cli.eval.results import CLIP_SIZE_BUCKETS, ClipMetrics, ratio
 from astute_cli.eval.speed import Timer
 from astute_cli.labels.clips import ClipLabels, SignTrack, is_clip_labels, load_clip_labels
 from astute_cli.pipeline import run_stages
-from astute_cli.signs import lookup
+from astute_cli.signs import is_of_group_8, lookup
 from astute_cli.types import Announcement
 
 
@@ -135,7 +135,7 @@ def _outcome(clip: str, labels: ClipLabels, sign: SignTrack, alert: Announcement
     if wrong_kind and sign.value is not None:
         value_right = False  # the first alert about this sign named another kind of sign
     earliest = None if sign.readable_frame is None else (sign.passed_frame - sign.readable_frame) / labels.fps
-    return SignOutcome(clip=clip, sign_id=sign.id, label=sign.label, counted=not sign.sign.startswith("8_"),
+    return SignOutcome(clip=clip, sign_id=sign.id, label=sign.label, counted=not is_of_group_8(sign.sign),
                        recalled=alert is not None, value_right=value_right,
                        alert_frame=None if alert is None else alert.frame_index,
                        lead_time_s=None if alert is None else (sign.passed_frame - alert.frame_index) / labels.fps,

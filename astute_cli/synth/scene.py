@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from astute_cli.paths import shared_data
-from astute_cli.signs import parse_label
+from astute_cli.signs import is_of_group_8
 from astute_cli.synth.pictograms import available_labels, render_sign, renderable
 from astute_cli.synth.town_names import NAME_SIGNS, town_sign
 
@@ -81,6 +81,11 @@ def sample_label(rng: np.random.Generator, labels: list[str] | None = None) -> s
         return stats.labels[rng.choice(len(stats.labels), p=stats.frequencies)]
     pool = _uniform_pool()
     return pool[rng.integers(len(pool))]
+
+
+def plate_width(label: str, width: int) -> int:
+    """A label's drawn width on a pole of signs ``width`` px wide: a plate of group 8 a little wider than its sign."""
+    return round(width * 1.1) if is_of_group_8(label) else width
 
 
 @lru_cache(maxsize=1)
@@ -369,7 +374,7 @@ def _place_pole(frame: np.ndarray, rng: np.random.Generator, labels: list[str] |
     for label in stack:
         if not renderable(label):
             continue
-        w = width if not parse_label(label)[0].startswith("8_") else round(width * 1.1)
+        w = plate_width(label, width)
         patch = sign_patch(label, w, rng)
         box = paste(frame, patch, round(cx - patch.shape[1] / 2), round(y))
         if box is not None and _visible_enough(box, patch):

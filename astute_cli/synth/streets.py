@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from astute_cli.signs import is_mounted_plate, parse_label
+from astute_cli.signs import is_mounted_plate, is_of_group_8
 from astute_cli.synth import conditions as cond
 from astute_cli.synth import scene
 from astute_cli.synth.camera import Camera, sample_camera, shoot
@@ -115,13 +115,8 @@ def _centre(rng: np.random.Generator, wh: tuple[int, int]) -> tuple[float, float
     return cx / scene.FRAME_WH[0] * wh[0], cy / scene.FRAME_WH[1] * wh[1]
 
 
-def _of_group_8(label: str) -> bool:
-    """A plate or marker of GOST group 8 (``8_2_1``, ``8_22_3``…)."""
-    return parse_label(label)[0].startswith("8_")
-
-
 def _may_draw(label: str, plates: bool) -> bool:
-    return renderable(label) and (plates or not _of_group_8(label))
+    return renderable(label) and (plates or not is_of_group_8(label))
 
 
 def _label(rng: np.random.Generator, labels: list[str] | None, plates: bool = True) -> str:
@@ -142,19 +137,15 @@ def _hung(rng: np.random.Generator, labels: list[str] | None, stack: list[str]) 
     signs = [label for label in stack if not is_mounted_plate(label)]
     plates = [label for label in stack if is_mounted_plate(label)]
     if plates and not signs:
-        signs = [_label(rng, [label for label in labels or () if not _of_group_8(label)], plates=False)]
+        signs = [_label(rng, [label for label in labels or () if not is_of_group_8(label)], plates=False)]
     return signs + plates
-
-
-def _plate_width(label: str, width: int) -> int:
-    return round(width * 1.1) if _of_group_8(label) else width
 
 
 def _hang(canvas: _Canvas, rng: np.random.Generator, stack: list[str], width: int, cx: float, y: float,
           angle: float) -> None:
     """Draw a pole's labels top to bottom from ``y``, centred on ``cx``, a little apart (plates a little wider)."""
     for label in stack:
-        w = _plate_width(label, width)
+        w = scene.plate_width(label, width)
         _, h = canvas.sign(label, w, cx - w * (1 - angle) / 2, y, rng, angle)
         y += h + max(1, round(0.05 * width))
 
