@@ -15,7 +15,7 @@ from astute_cli.detector import (
 )
 from astute_cli.signs import is_mounted_plate
 from astute_cli.tiling import SIGN_ROI, parse_size, parse_zoom, tiles_for, zoom_strips
-from astute_cli.types import Detections
+from astute_cli.types import Detections, Reading
 from tests.onnx_factories import make_classifier_onnx, make_detector_onnx, make_end2end_onnx
 
 
@@ -608,12 +608,11 @@ def test_the_expert_and_the_keeper_can_be_turned_off_or_given(tmp_path, option, 
     with pytest.raises(ValueError, match="no such file"):
         load_detector(plain, tile=0, **{option: tmp_path / "missing.onnx"})
 
+
 class _Reads70:
     """A value reader that reads 70 on every box it is given."""
 
     def read(self, image, xyxy, codes):
-        from astute_cli.reader import Reading
-
         return [Reading("70", 70.0, None, 0.99) for _ in xyxy]
 
 
